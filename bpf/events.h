@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI between gopry's BPF programs and its user space: the probe
+ * configuration (rodata, set between open and load) and the records sent
+ * through the ring buffer. Every record starts with a __u32 type tag.
+ *
+ * The BPF side only copies facts out: a timestamp, the argument registers of
+ * Go's register ABI and a few reads of the target's memory described by the
+ * probe's spec. All interpretation happens in user space.
+ */
+#ifndef GOPRY_EVENTS_H
+#define GOPRY_EVENTS_H
+
+#define GOPRY_MAX_PROBES 64
+#define GOPRY_MAX_READS 8
+
+enum gopry_event_type {
+	EV_PROBE = 1,
+};
+
+/*
+ * Registers captured at every probe hit. Go's ABIInternal (amd64) passes
+ * integer arguments in RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11 and keeps
+ * the current g in R14 (go1.17+ cmd/compile/abi-internal.md).
+ */
+enum gopry_reg {
+	GR_RAX,
+	GR_RBX,
+	GR_RCX,
+	GR_RDI,
+	GR_RSI,
+	GR_R8,
+	GR_R9,
+	GR_R10,
+	GR_R11,
+	GR_R14,
+	GR_SP,
+	GR_IP,
+	GOPRY_NREGS,
+};
+
+/* Where a read's address comes from. */
+enum gopry_read_base {
+	RB_NONE = 0,
+	RB_ABS,  /* off is a link-time virtual address; the load bias is added */
+	RB_REG,  /* off is added to register arg (enum gopry_reg) */
+	RB_READ, /* off is added to the (pointer) result of read number arg */
+};
+
+struct gopry_read {
+	__u8 base; /* enum gopry_read_base */
+	__u8 arg;
+	__u8 size; /* 1, 2, 4 or 8 bytes, zero-extended */
+	__u8 pad[5];
+	__s64 off;
+};
+
+struct gopry_probe_spec {
+	/* Link-time address of the probed instruction: bias = IP - vaddr. */
+	__u64 vaddr;
+	__u32 nreads;
+	__u32 pad;
+	struct gopry_read reads[GOPRY_MAX_READS];
+};
+
+struct gopry_config {
+	__u32 nprobes;
+	__u32 pad;
+	struct gopry_probe_spec probes[GOPRY_MAX_PROBES];
+};
+
+struct gopry_event_probe {
+	__u32 type;  /* EV_PROBE */
+	__u32 probe; /* index into gopry_config.probes (the attach cookie) */
+	__u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, as Go's nanotime */
+	__u32 pid;   /* tgid */
+	__u32 tid;
+	__u32 read_ok; /* bit i set when reads[i] succeeded */
+	__u32 pad;
+	__u64 regs[GOPRY_NREGS];
+	__u64 reads[GOPRY_MAX_READS];
+};
+
+/* Per-CPU counters, read and summed by user space. */
+struct gopry_stats {
+	__u64 sent;    /* records committed to the ring buffer */
+	__u64 dropped; /* records lost because the ring buffer was full */
+};
+
+#endif /* GOPRY_EVENTS_H */

@@ -1,0 +1,3 @@
+module gopry.test/workloads
+
+go 1.19
