@@ -12,7 +12,7 @@
 #define GOPRY_EVENTS_H
 
 #define GOPRY_MAX_PROBES 64
-#define GOPRY_MAX_READS 8
+#define GOPRY_MAX_READS 12
 
 enum gopry_event_type {
 	EV_PROBE = 1,

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * One program serves every probe: the attach cookie names the probe's spec
+ * in the rodata config, which says what to read. The program copies facts
+ * out and leaves all interpretation to user space.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct gopry_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* user space may resize it before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gopry_stats);
+} stats SEC(".maps");
+
+static __always_inline void count(bool sent)
+{
+	__u32 zero = 0;
+	struct gopry_stats *st = bpf_map_lookup_elem(&stats, &zero);
+
+	if (!st)
+		return;
+	if (sent)
+		st->sent++;
+	else
+		st->dropped++;
+}
+
+static __always_inline int read_user(__u64 *dst, __u8 size, __u64 addr)
+{
+	/* Sized reads, so a 1-byte field at the end of a mapping is not an error. */
+	switch (size) {
+	case 1: {
+		__u8 v = 0;
+		int err = bpf_probe_read_user(&v, 1, (void *)addr);
+		*dst = v;
+		return err;
+	}
+	case 2: {
+		__u16 v = 0;
+		int err = bpf_probe_read_user(&v, 2, (void *)addr);
+		*dst = v;
+		return err;
+	}
+	case 4: {
+		__u32 v = 0;
+		int err = bpf_probe_read_user(&v, 4, (void *)addr);
+		*dst = v;
+		return err;
+	}
+	default:
+		return bpf_probe_read_user(dst, 8, (void *)addr);
+	}
+}
+
+SEC("uprobe")
+int gopry_probe(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_attach_cookie(ctx);
+	const volatile struct gopry_probe_spec *spec;
+	struct gopry_event_probe *ev;
+	__u64 bias;
+	__u32 n;
+
+	if (id >= GOPRY_MAX_PROBES)
+		return 0;
+	spec = &cfg.probes[id];
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(false);
+		return 0;
+	}
+	ev->type = EV_PROBE;
+	ev->probe = id;
+	ev->ts = bpf_ktime_get_ns();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (__u32)pid_tgid;
+	ev->read_ok = 0;
+	ev->pad = 0;
+	ev->regs[GR_RAX] = ctx->ax;
+	ev->regs[GR_RBX] = ctx->bx;
+	ev->regs[GR_RCX] = ctx->cx;
+	ev->regs[GR_RDI] = ctx->di;
+	ev->regs[GR_RSI] = ctx->si;
+	ev->regs[GR_R8] = ctx->r8;
+	ev->regs[GR_R9] = ctx->r9;
+	ev->regs[GR_R10] = ctx->r10;
+	ev->regs[GR_R11] = ctx->r11;
+	ev->regs[GR_R14] = ctx->r14;
+	ev->regs[GR_SP] = ctx->sp;
+	ev->regs[GR_IP] = ctx->ip;
+	/* PIE: the distance between where the probe fired and where it was linked. */
+	bias = ctx->ip - spec->vaddr;
+
+	n = spec->nreads;
+	for (__u32 i = 0; i < GOPRY_MAX_READS; i++) {
+		const volatile struct gopry_read *rd = &spec->reads[i];
+		__u64 addr;
+
+		ev->reads[i] = 0;
+		if (i >= n)
+			continue;
+		switch (rd->base) {
+		case RB_ABS:
+			addr = rd->off + bias;
+			break;
+		case RB_REG:
+			if (rd->arg >= GOPRY_NREGS)
+				continue;
+			addr = ev->regs[rd->arg] + rd->off;
+			break;
+		case RB_READ:
+			if (rd->arg >= GOPRY_MAX_READS || rd->arg >= i ||
+			    !(ev->read_ok & (1u << rd->arg)))
+				continue;
+			addr = ev->reads[rd->arg] + rd->off;
+			break;
+		default:
+			continue;
+		}
+		if (read_user(&ev->reads[i], rd->size, addr) == 0)
+			ev->read_ok |= 1u << i;
+	}
+
+	/* No wakeup from the traced thread: user space drains on a timer. */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	count(true);
+	return 0;
+}

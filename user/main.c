@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * gopry: attach to a live Go process from the outside and report every GC
+ * cycle and stop-the-world pause, as Go itself counts them.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "events.h"
+#include "gopry.skel.h"
+#include "gc.h"
+#include "gobin.h"
+#include "log.h"
+#include "output.h"
+#include "probes.h"
+#include "target.h"
+
+#define GOPRY_VERSION "0.1.0"
+#define MIN_GO_MINOR 19
+#define DRAIN_INTERVAL_MS 100
+
+/* Exit codes: distinct per failure class so scripts can tell them apart. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_PROCESS = 3,
+	EXIT_NOT_GO = 4,
+	EXIT_GO_VERSION = 5,
+	EXIT_PRIVILEGE = 6,
+	EXIT_KERNEL = 7,
+	EXIT_UNREADABLE = 8,
+};
+
+static struct env {
+	pid_t pid;
+	bool json;
+	bool dry_run;
+	double duration;
+	char **cmd;
+} env;
+
+static volatile sig_atomic_t exiting;
+
+static const char usage_text[] =
+	"Usage: gopry [OPTIONS] -p PID\n"
+	"       gopry [OPTIONS] -- CMD [ARGS...]\n"
+	"\n"
+	"Attach to a running Go program (or start one under trace) and report every\n"
+	"GC cycle and stop-the-world pause as the Go runtime itself counts them.\n"
+	"No change to, restart of, or cooperation from the program is needed.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID        trace the running process PID\n"
+	"  -d, --duration SECS  stop after SECS seconds (default: until Ctrl-C or exit)\n"
+	"  -j, --json           JSON Lines on stdout instead of text\n"
+	"      --dry-run        print the probe plan (function, address, file offset,\n"
+	"                       instruction) and exit without loading BPF\n"
+	"  -v, --verbose        more diagnostics on stderr (-vv: libbpf debug output)\n"
+	"  -V, --version        print the version and exit\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"Examples:\n"
+	"  sudo gopry -p 4242               # Ctrl-C prints a summary\n"
+	"  sudo gopry -d 30 -j -p 4242      # 30 s of JSON Lines, then exit\n"
+	"  sudo gopry -- ./myserver --flag  # trace a program from its first instruction\n"
+	"  gopry --dry-run -p 4242          # where the probes would go\n"
+	"\n"
+	"Exit status: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not a Go program,\n"
+	"5 unsupported Go version, 6 missing privileges, 7 kernel lacks BTF or uprobes,\n"
+	"8 binary unreadable or corrupt.\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { OPT_DRY_RUN = 256 };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+p:d:jvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			errno = 0;
+			env.pid = strtol(optarg, &end, 10);
+			if (errno || *end || env.pid <= 0) {
+				elog("invalid PID: %s", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'd':
+			errno = 0;
+			env.duration = strtod(optarg, &end);
+			if (errno || *end || env.duration <= 0) {
+				elog("invalid duration: %s", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'j':
+			env.json = true;
+			break;
+		case OPT_DRY_RUN:
+			env.dry_run = true;
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'V':
+			printf("gopry %s\n", GOPRY_VERSION);
+			exit(EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		env.cmd = &argv[optind];
+	if (!env.pid == !env.cmd) {
+		elog(env.pid ? "give either -p PID or -- CMD, not both"
+			     : "no target: give -p PID or -- CMD [ARGS...]");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_verbosity < 2)
+		return 0;
+	if (level == LIBBPF_INFO && log_verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+	/* A second Ctrl-C kills gopry outright; the kernel then detaches the probes. */
+	signal(sig, SIG_DFL);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A fatal error: on stderr, and as a record in JSON mode. */
+static struct output *out;
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	elog("%s", msg);
+	if (out)
+		output__error(out, msg);
+	return code;
+}
+
+static bool has_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+	const int need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN };
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return false;
+	return true;
+}
+
+static const char privilege_msg[] =
+	"missing privilege: tracing needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN "
+	"(uprobes), plus CAP_SYS_PTRACE for another user's process";
+
+struct run_ctx {
+	struct output *out;
+	struct gc_collector *gc;
+	__u64 received;
+};
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct run_ctx *rc = ctx;
+	const struct gopry_event_probe *ev = data;
+
+	if (size < sizeof(*ev) || ev->type != EV_PROBE)
+		return 0;
+	rc->received++;
+	gc_collector__event(rc->gc, ev);
+	return 0;
+}
+
+static void sink_gc(void *ctx, const struct gc_record *r)
+{
+	output__gc(ctx, r);
+}
+
+static void sink_stw(void *ctx, const struct stw_record *r)
+{
+	output__stw(ctx, r);
+}
+
+static void read_stats(struct gopry_bpf *skel, __u64 *sent, __u64 *dropped)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct gopry_stats *st;
+	__u32 zero = 0;
+
+	*sent = *dropped = 0;
+	if (ncpu <= 0)
+		return;
+	st = calloc(ncpu, sizeof(*st));
+	if (!st)
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &zero, st)) {
+		for (int i = 0; i < ncpu; i++) {
+			*sent += st[i].sent;
+			*dropped += st[i].dropped;
+		}
+	}
+	free(st);
+}
+
+/* GOGC and GOMEMLIMIT as the live process has them now. */
+static void read_gc_settings(const struct target *t, struct gobin *gb,
+			     const struct go_layout *lay)
+{
+	__u64 base = lay->global[GG_GCCONTROLLER], bias;
+	__s32 gogc;
+	__s64 limit;
+
+	if (!base || lay->off[GF_GCC_GCPERCENT] < 0 || lay->off[GF_GCC_MEMORYLIMIT] < 0)
+		return;
+	if (target__load_bias(t, gb, &bias))
+		return;
+	if (target__read(t, base + bias + lay->off[GF_GCC_GCPERCENT], &gogc, sizeof(gogc)) ||
+	    target__read(t, base + bias + lay->off[GF_GCC_MEMORYLIMIT], &limit, sizeof(limit)))
+		return;
+	output__set_gc_settings(out, gogc, limit);
+}
+
+static int open_binary(struct target *t, struct gobin **gb)
+{
+	char magic[4] = {};
+	FILE *f;
+	int err;
+
+	f = fopen(t->path, "re");
+	if (!f) {
+		err = errno;
+		if (err == EACCES || err == EPERM)
+			return fail(EXIT_PRIVILEGE, "cannot read %s: %s (%s)", t->name, strerror(err),
+				    privilege_msg);
+		return fail(EXIT_UNREADABLE, "cannot read %s: %s", t->name, strerror(err));
+	}
+	if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "\177ELF", 4)) {
+		fclose(f);
+		return fail(EXIT_NOT_GO, "%s: not a Go program (not an ELF executable)", t->name);
+	}
+	fclose(f);
+	err = gobin__open(t->path, gb);
+	switch (err) {
+	case 0:
+		break;
+	case -EMEDIUMTYPE:
+		return fail(EXIT_NOT_GO, "%s: not a Go program (no Go build info or pclntab)",
+			    t->name);
+	case -EPROTONOSUPPORT:
+		return fail(EXIT_GO_VERSION, "%s: built with a Go older than 1.18; gopry supports "
+				 "Go 1.19 and later", t->name);
+	case -ENOEXEC:
+		return fail(EXIT_UNREADABLE, "cannot read %s: truncated or corrupt ELF file",
+			    t->name);
+	default:
+		return fail(EXIT_UNREADABLE, "cannot read %s: %s", t->name, strerror(-err));
+	}
+	if (gobin__go_minor(*gb) < MIN_GO_MINOR)
+		return fail(EXIT_GO_VERSION, "%s: built with %s; gopry supports Go 1.19 and later",
+			    t->name, gobin__go_version(*gb));
+	return 0;
+}
+
+static int check_kernel(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return fail(EXIT_KERNEL, "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+				 "gopry needs CONFIG_DEBUG_INFO_BTF=y");
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK))
+		return fail(EXIT_KERNEL, "this kernel has no uprobe PMU: gopry needs "
+				 "CONFIG_UPROBE_EVENTS=y");
+	return 0;
+}
+
+static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
+{
+	struct bpf_link *links[GOPRY_MAX_PROBES] = {};
+	struct run_ctx rc = { .out = out };
+	struct gc_sink sink = { sink_gc, sink_stw, out };
+	struct ring_buffer *rb = NULL;
+	struct gopry_bpf *skel;
+	__u64 sent = 0, dropped = 0, last_dropped = 0, start, deadline = 0;
+	bool execd = false;
+	int err, code = EXIT_OK;
+
+	err = gc_collector__new(plan, &sink, &rc.gc);
+	if (err)
+		return fail(EXIT_FAIL, "out of memory");
+	skel = gopry_bpf__open();
+	if (!skel) {
+		code = fail(EXIT_FAIL, "cannot open BPF object: %s", strerror(errno));
+		goto out_free_gc;
+	}
+	probes__configure(plan, (struct gopry_config *)&skel->rodata->cfg);
+	err = gopry_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			code = fail(EXIT_PRIVILEGE, "cannot load BPF programs: %s (%s)",
+				    strerror(-err), privilege_msg);
+		else
+			code = fail(EXIT_FAIL, "cannot load BPF programs: %s", strerror(-err));
+		goto out_destroy_skel;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &rc, NULL);
+	if (!rb) {
+		code = fail(EXIT_FAIL, "cannot set up the ring buffer: %s", strerror(errno));
+		goto out_destroy_skel;
+	}
+	err = probes__attach(plan, skel, t->pid, t->path, links);
+	if (err) {
+		code = err == -EPERM || err == -EACCES
+			       ? fail(EXIT_PRIVILEGE, "cannot attach uprobes: %s (%s)",
+				      strerror(-err), privilege_msg)
+			       : fail(EXIT_FAIL, "cannot attach uprobes: %s", strerror(-err));
+		goto out_free_rb;
+	}
+	start = now_ns();
+	if (env.duration > 0)
+		deadline = start + (__u64)(env.duration * 1e9);
+	output__attach(out, plan->n, start);
+	ilog("attached to pid %d (%s, %s): %zu probes%s", t->pid, t->name,
+	     gobin__go_version(gb), plan->n, env.json ? "" : "; Ctrl-C to stop");
+	if (t->launched) {
+		err = target__release(t);
+		if (err) {
+			code = fail(EXIT_FAIL, "cannot start %s: %s", t->name, strerror(-err));
+			goto out_detach;
+		}
+	} else {
+		read_gc_settings(t, gb, &plan->layout);
+	}
+
+	while (!exiting) {
+		struct timespec ts = { 0, DRAIN_INTERVAL_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ring_buffer__consume(rb);
+		read_stats(skel, &sent, &dropped);
+		if (dropped != last_dropped) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "%llu events dropped (ring buffer full)",
+				 (unsigned long long)(dropped - last_dropped));
+			wlog("%s", msg);
+			output__warning(out, msg);
+			last_dropped = dropped;
+		}
+		if (deadline && now_ns() >= deadline)
+			break;
+		if (!target__alive(t, &execd)) {
+			if (execd) {
+				wlog("pid %d exec'd another program; stopping", t->pid);
+				output__warning(out, "target exec'd another program");
+			} else {
+				vlog("pid %d exited", t->pid);
+			}
+			break;
+		}
+	}
+	/* What the target sent before it exited is still in the ring. */
+	ring_buffer__consume(rb);
+	read_stats(skel, &sent, &dropped);
+	output__summary(out, now_ns(), sent, rc.received, dropped);
+	if (dropped)
+		wlog("%llu events were dropped", (unsigned long long)dropped);
+
+out_detach:
+	for (size_t i = 0; i < plan->n; i++)
+		bpf_link__destroy(links[i]);
+out_free_rb:
+	ring_buffer__free(rb);
+out_destroy_skel:
+	gopry_bpf__destroy(skel);
+out_free_gc:
+	gc_collector__free(rc.gc);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	static struct probe_plan plan;
+	struct target t = { .release_fd = -1 };
+	struct gobin *gb = NULL;
+	char why[256] = "";
+	int err, code;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_args(argc, argv)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	libbpf_set_print(libbpf_print);
+	if (output__new(stdout, env.json, &out))
+		return EXIT_FAIL;
+
+	if (env.pid) {
+		err = target__open_pid(&t, env.pid);
+		if (err == -ESRCH) {
+			code = fail(EXIT_NO_PROCESS, "pid %d: no such process", env.pid);
+			goto out_free_output;
+		}
+		if (err) {
+			code = fail(EXIT_PRIVILEGE, "pid %d: cannot inspect: %s (%s)", env.pid,
+				    strerror(-err), privilege_msg);
+			goto out_free_output;
+		}
+	} else {
+		err = target__resolve_cmd(&t, env.cmd[0]);
+		if (err) {
+			code = fail(EXIT_UNREADABLE, "cannot read %s: %s", env.cmd[0],
+				    strerror(-err));
+			goto out_free_output;
+		}
+	}
+	code = open_binary(&t, &gb);
+	if (code)
+		goto out_free_output;
+
+	struct output_target ot = { t.pid, t.name, gobin__go_version(gb) };
+
+	output__set_target(out, &ot);
+	err = probes__plan(gb, &plan, why, sizeof(why));
+	if (err) {
+		code = fail(EXIT_FAIL, "%s (%s): cannot place probes: %s", t.name,
+			    gobin__go_version(gb), why[0] ? why : strerror(-err));
+		goto out_free_gobin;
+	}
+	if (plan.unavailable[0]) {
+		char msg[PATH_MAX + 700];
+
+		snprintf(msg, sizeof(msg), "%s (%s): unavailable in this binary: %s", t.name,
+			 gobin__go_version(gb), plan.unavailable);
+		wlog("%s (supported without DWARF: Go %s)", msg, layout__table_versions());
+		output__warning(out, msg);
+	}
+	if (env.dry_run) {
+		printf("probe plan for %s (%s%s%s%s):\n", t.name, gobin__go_version(gb),
+		       gobin__is_pie(gb) ? ", PIE" : "", gobin__has_symtab(gb) ? ", symtab" : "",
+		       gobin__has_dwarf(gb) ? ", DWARF" : "");
+		if (env.json)
+			probes__print_json(&plan, stdout, t.pid);
+		else
+			probes__print(&plan, stdout);
+		code = EXIT_OK;
+		goto out_free_gobin;
+	}
+	if (!has_caps()) {
+		code = fail(EXIT_PRIVILEGE, "%s", privilege_msg);
+		goto out_free_gobin;
+	}
+	code = check_kernel();
+	if (code)
+		goto out_free_gobin;
+	if (t.launched) {
+		err = target__launch(&t, env.cmd);
+		if (err) {
+			code = fail(EXIT_FAIL, "cannot start %s: %s", t.name, strerror(-err));
+			goto out_free_gobin;
+		}
+		ot.pid = t.pid;
+		output__set_target(out, &ot);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	code = trace(&t, gb, &plan);
+	if (t.launched && t.release_fd >= 0)
+		target__abort(&t);
+
+out_free_gobin:
+	gobin__free(gb);
+out_free_output:
+	output__free(out);
+	return code;
+}

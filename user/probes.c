@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "events.h"
+#include "gopry.skel.h"
+#include "decode.h"
+#include "gobin.h"
+#include "json.h"
+#include "log.h"
+#include "probes.h"
+
+/* No runtime function gopry probes comes near this; a larger one is suspect. */
+#define MAX_FUNC_BYTES (256 * 1024)
+
+static const char *const role_names[PR__COUNT] = {
+	[PR_GC_START_TRANS] = "gc-transition-start",
+	[PR_GC_FINISH_TRANS] = "gc-transition-finish",
+	[PR_STW_STOP] = "stw-stop",
+	[PR_STW_START] = "stw-start",
+	[PR_STW_START_RET] = "stw-start-return",
+	[PR_STW_REASON] = "stw-reason",
+};
+
+const char *probes__role_name(enum probe_role r)
+{
+	return r < PR__COUNT ? role_names[r] : "?";
+}
+
+static void note_unavailable(struct probe_plan *plan, const char *what)
+{
+	size_t len = strlen(plan->unavailable);
+
+	if (strstr(plan->unavailable, what))
+		return;
+	snprintf(plan->unavailable + len, sizeof(plan->unavailable) - len, "%s%s",
+		 len ? ", " : "", what);
+}
+
+static int decode_func(struct gobin *gb, const struct gofunc *fn, struct insn_list *l)
+{
+	size_t len = fn->end - fn->entry;
+	__u8 *code;
+	int err;
+
+	if (fn->end <= fn->entry || len > MAX_FUNC_BYTES)
+		return -EINVAL;
+	code = malloc(len);
+	if (!code)
+		return -ENOMEM;
+	err = gobin__read_vaddr(gb, fn->entry, code, len);
+	if (!err)
+		err = decode__function(code, len, fn->entry, l);
+	free(code);
+	return err;
+}
+
+static struct probe *add_probe(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+			       const struct gofunc *fn, const struct insn *in, bool after_prologue)
+{
+	struct probe *p;
+
+	if (plan->n >= GOPRY_MAX_PROBES)
+		return NULL;
+	p = &plan->v[plan->n];
+	memset(p, 0, sizeof(*p));
+	p->role = role;
+	p->func = fn->name;
+	p->func_entry = fn->entry;
+	p->vaddr = in->addr;
+	p->emulated = in->emulated;
+	p->after_prologue = after_prologue;
+	snprintf(p->insn, sizeof(p->insn), "%s", in->text);
+	if (gobin__vaddr_to_offset(gb, in->addr, &p->file_off))
+		return NULL;
+	p->spec.vaddr = in->addr;
+	plan->n++;
+	return p;
+}
+
+/* An entry probe: the first instruction after the stack-check prologue. */
+static int plan_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+		      const char *name, struct probe **out)
+{
+	const struct gofunc *fn = gobin__find_func(gb, name);
+	struct insn_list l = {};
+	int idx, err;
+
+	*out = NULL;
+	if (!fn)
+		return -ENOENT;
+	err = decode_func(gb, fn, &l);
+	if (err) {
+		wlog("%s: cannot decode (%s); not probed", name, strerror(-err));
+		return err;
+	}
+	idx = decode__after_prologue(&l);
+	if (idx < 0 || (size_t)idx >= l.n) {
+		wlog("%s: unexpected prologue; not probed", name);
+		decode__free(&l);
+		return -EILSEQ;
+	}
+	*out = add_probe(plan, gb, role, fn, &l.v[idx], idx > 0);
+	decode__free(&l);
+	return *out ? 0 : -E2BIG;
+}
+
+/*
+ * Probes on every RET of a function that runs on the system stack: g0 stacks
+ * never move, and a plain uprobe on a RET only reads registers.
+ */
+static int plan_rets(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+		     const char *name)
+{
+	const struct gofunc *fn = gobin__find_func(gb, name);
+	struct insn_list l = {};
+	int n = 0, err;
+
+	if (!fn)
+		return -ENOENT;
+	err = decode_func(gb, fn, &l);
+	if (err)
+		return err;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].kind != IK_RET)
+			continue;
+		if (!add_probe(plan, gb, role, fn, &l.v[i], true)) {
+			decode__free(&l);
+			return -E2BIG;
+		}
+		n++;
+	}
+	decode__free(&l);
+	return n ? 0 : -ENOENT;
+}
+
+static void set_read(struct gopry_probe_spec *s, int slot, __u8 base, __u8 arg, __s64 off,
+		     __u8 size)
+{
+	s->reads[slot].base = base;
+	s->reads[slot].arg = arg;
+	s->reads[slot].off = off;
+	s->reads[slot].size = size;
+	if ((__u32)slot + 1 > s->nreads)
+		s->nreads = slot + 1;
+}
+
+/* A read of global.field, or nothing when either is unknown. */
+static void set_global_read(struct probe_plan *plan, struct gopry_probe_spec *s, int slot,
+			    enum go_global g, enum go_field f, __u8 size)
+{
+	const struct go_layout *lay = &plan->layout;
+
+	if (!lay->global[g] || lay->off[f] < 0) {
+		note_unavailable(plan, layout__field_name(f));
+		set_read(s, slot, RB_NONE, 0, 0, size);
+		return;
+	}
+	set_read(s, slot, RB_ABS, 0, (__s64)(lay->global[g] + lay->off[f]), size);
+}
+
+int probes__plan(struct gobin *gb, struct probe_plan *plan, char *why, size_t whylen)
+{
+	const struct go_layout *lay = &plan->layout;
+	struct probe *p;
+	int err;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->go_minor = gobin__go_minor(gb);
+	err = layout__resolve(gb, &plan->layout);
+	if (err == -ENOTSUP)
+		note_unavailable(plan, "runtime struct offsets (no DWARF and no table row)");
+	else if (err)
+		return err;
+
+	err = plan_entry(plan, gb, PR_GC_START_TRANS,
+			 "runtime.(*gcCPULimiterState).startGCTransition", &p);
+	if (err)
+		goto no_gc;
+	err = plan_entry(plan, gb, PR_GC_FINISH_TRANS,
+			 "runtime.(*gcCPULimiterState).finishGCTransition", &p);
+	if (err)
+		goto no_gc;
+	set_global_read(plan, &p->spec, RD_FIN_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
+	set_global_read(plan, &p->spec, RD_FIN_USERFORCED, GG_WORK, GF_WORK_USERFORCED, 1);
+	set_global_read(plan, &p->spec, RD_FIN_HEAP0, GG_WORK, GF_WORK_HEAP0, 8);
+	set_global_read(plan, &p->spec, RD_FIN_HEAP1, GG_WORK, GF_WORK_HEAP1, 8);
+	set_global_read(plan, &p->spec, RD_FIN_HEAP2, GG_WORK, GF_WORK_HEAP2, 8);
+	set_global_read(plan, &p->spec, RD_FIN_GOAL, GG_GCCONTROLLER, GF_GCC_LASTHEAPGOAL, 8);
+	set_global_read(plan, &p->spec, RD_FIN_GOGC, GG_GCCONTROLLER, GF_GCC_GCPERCENT, 4);
+	set_global_read(plan, &p->spec, RD_FIN_MEMLIMIT, GG_GCCONTROLLER, GF_GCC_MEMORYLIMIT, 8);
+	set_global_read(plan, &p->spec, RD_FIN_TSWEEPTERM, GG_WORK, GF_WORK_TSWEEPTERM, 8);
+	set_global_read(plan, &p->spec, RD_FIN_TMARK, GG_WORK, GF_WORK_TMARK, 8);
+	set_global_read(plan, &p->spec, RD_FIN_TMARKTERM, GG_WORK, GF_WORK_TMARKTERM, 8);
+
+stw:
+	err = plan_entry(plan, gb, PR_STW_STOP, "runtime.stopTheWorldWithSema", &p);
+	if (err) {
+		snprintf(why, whylen, "runtime.stopTheWorldWithSema: %s", strerror(-err));
+		return -ENOTSUP;
+	}
+	if (lay->off[GF_G_M] >= 0 && lay->off[GF_M_CURG] >= 0) {
+		set_read(&p->spec, RD_STOP_M, RB_REG, GR_R14, lay->off[GF_G_M], 8);
+		set_read(&p->spec, RD_STOP_CURG, RB_READ, RD_STOP_M, lay->off[GF_M_CURG], 8);
+	} else {
+		set_read(&p->spec, RD_STOP_CURG, RB_NONE, 0, 0, 8);
+	}
+	set_global_read(plan, &p->spec, RD_STOP_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
+
+	/* go1.22 passes the worldStop to startTheWorldWithSema (go1.22.12 proc.go:1554). */
+	if (plan->go_minor >= 22) {
+		err = plan_entry(plan, gb, PR_STW_START, "runtime.startTheWorldWithSema", &p);
+		if (err)
+			note_unavailable(plan, "STW stopping time");
+	}
+	err = plan_rets(plan, gb, PR_STW_START_RET, "runtime.startTheWorldWithSema");
+	if (err) {
+		snprintf(why, whylen, "runtime.startTheWorldWithSema returns: %s", strerror(-err));
+		return -ENOTSUP;
+	}
+	/* Before go1.21 the reason is only the string given to stopTheWorld (go1.19.8 proc.go:1086). */
+	if (plan->go_minor < 21) {
+		err = plan_entry(plan, gb, PR_STW_REASON, "runtime.stopTheWorld", &p);
+		if (err) {
+			note_unavailable(plan, "non-GC STW reasons");
+		} else {
+			for (int i = 0; i < RD_REASON__COUNT; i++)
+				set_read(&p->spec, RD_REASON_STR0 + i, RB_REG, GR_RAX, 8 * i, 8);
+		}
+	}
+	return 0;
+
+no_gc:
+	note_unavailable(plan, "GC cycles");
+	goto stw;
+}
+
+static const char *handling(const struct probe *p)
+{
+	return p->emulated ? "emulated" : "single-stepped";
+}
+
+void probes__print(const struct probe_plan *plan, FILE *f)
+{
+	fprintf(f, "%-21s %-50s %-14s %-10s %-28s %s\n", "ROLE", "FUNCTION+OFFSET", "ADDRESS",
+		"FILE-OFF", "INSTRUCTION", "HANDLING");
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct probe *p = &plan->v[i];
+		char where[160];
+
+		snprintf(where, sizeof(where), "%s+0x%llx", p->func,
+			 (unsigned long long)(p->vaddr - p->func_entry));
+		fprintf(f, "%-21s %-50s 0x%-12llx 0x%-8llx %-28s %s\n", probes__role_name(p->role),
+			where, (unsigned long long)p->vaddr, (unsigned long long)p->file_off,
+			p->insn, handling(p));
+	}
+	if (plan->unavailable[0])
+		fprintf(f, "unavailable in this binary: %s\n", plan->unavailable);
+}
+
+void probes__print_json(const struct probe_plan *plan, FILE *f, int pid)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct probe *p = &plan->v[i];
+		struct json j;
+
+		json__begin(&j, f);
+		json__str(&j, "type", "probe");
+		json__s64(&j, "pid", pid);
+		json__str(&j, "role", probes__role_name(p->role));
+		json__str(&j, "function", p->func);
+		json__u64(&j, "offset", p->vaddr - p->func_entry);
+		json__u64(&j, "address", p->vaddr);
+		json__u64(&j, "file_offset", p->file_off);
+		json__str(&j, "instruction", p->insn);
+		json__bool(&j, "emulated", p->emulated);
+		json__end(&j);
+	}
+}
+
+void probes__configure(const struct probe_plan *plan, struct gopry_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nprobes = plan->n;
+	for (size_t i = 0; i < plan->n; i++)
+		cfg->probes[i] = plan->v[i].spec;
+}
+
+int probes__attach(const struct probe_plan *plan, struct gopry_bpf *skel, pid_t pid,
+		   const char *path, struct bpf_link **links)
+{
+	int err;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i, .retprobe = false);
+
+		links[i] = bpf_program__attach_uprobe_opts(skel->progs.gopry_probe, pid, path,
+							   plan->v[i].file_off, &opts);
+		if (!links[i]) {
+			err = -errno;
+			elog("cannot attach uprobe to %s at 0x%llx (%s): %s", plan->v[i].func,
+			     (unsigned long long)plan->v[i].vaddr, probes__role_name(plan->v[i].role),
+			     strerror(-err));
+			while (i--) {
+				bpf_link__destroy(links[i]);
+				links[i] = NULL;
+			}
+			return err;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* target: the traced process — found by PID or launched under trace. */
+#ifndef GOPRY_TARGET_H
+#define GOPRY_TARGET_H
+
+#include <stdbool.h>
+#include <limits.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+struct gobin;
+
+struct target {
+	pid_t pid;
+	bool launched;       /* started by us with -- CMD */
+	int release_fd;      /* write end of the pipe the launched child waits on */
+	bool exited;
+	int exit_status;     /* wait status of a launched child */
+	char path[PATH_MAX]; /* the binary to probe */
+	char name[PATH_MAX]; /* what to call it in messages */
+	dev_t dev;           /* identity of the binary, to notice an exec */
+	ino_t ino;
+};
+
+/* -ESRCH gone, -EACCES/-EPERM not ours to read, 0 ok. */
+int target__open_pid(struct target *t, pid_t pid);
+/* Resolve cmd via PATH like execvp (-ENOENT, -EACCES). */
+int target__resolve_cmd(struct target *t, const char *cmd);
+/* Fork a child that waits, then execs argv once target__release is called. */
+int target__launch(struct target *t, char *const argv[]);
+int target__release(struct target *t);
+/* Kill a launched child that will never be released. */
+void target__abort(struct target *t);
+/* False once the process exited or exec'd another binary; reaps launched children. */
+bool target__alive(struct target *t, bool *execd);
+/* Load bias of a PIE (0 otherwise) from /proc/PID/maps. */
+int target__load_bias(const struct target *t, const struct gobin *gb, __u64 *bias);
+int target__read(const struct target *t, __u64 addr, void *buf, size_t len);
+
+#endif
