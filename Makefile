@@ -17,7 +17,7 @@ export GOPRY_CACHE ?= $(CURDIR)/.cache
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE -std=gnu11
 CPPFLAGS += -I$(OUTPUT) -Iuser -Ibpf -MMD -MP
-LDLIBS := -lbpf -lelf -ldw -lz -lcapstone
+LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf
 # clang's own system include dirs, as idirafter, so that BPF programs see
