@@ -109,25 +109,27 @@ int gopry_probe(struct pt_regs *ctx)
 	n = spec->nreads;
 	for (__u32 i = 0; i < GOPRY_MAX_READS; i++) {
 		const volatile struct gopry_read *rd = &spec->reads[i];
+		/* One load of each volatile field: the bound checked is the one used. */
+		__u32 base = rd->base, arg = rd->arg;
+		__s64 off = rd->off;
 		__u64 addr;
 
 		ev->reads[i] = 0;
 		if (i >= n)
 			continue;
-		switch (rd->base) {
+		switch (base) {
 		case RB_ABS:
-			addr = rd->off + bias;
+			addr = off + bias;
 			break;
 		case RB_REG:
-			if (rd->arg >= GOPRY_NREGS)
+			if (arg >= GOPRY_NREGS)
 				continue;
-			addr = ev->regs[rd->arg] + rd->off;
+			addr = ev->regs[arg & 0xf] + off;
 			break;
 		case RB_READ:
-			if (rd->arg >= GOPRY_MAX_READS || rd->arg >= i ||
-			    !(ev->read_ok & (1u << rd->arg)))
+			if (arg >= i || !(ev->read_ok & (1u << arg)))
 				continue;
-			addr = ev->reads[rd->arg] + rd->off;
+			addr = ev->reads[arg & 0xf] + off;
 			break;
 		default:
 			continue;

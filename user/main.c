@@ -350,7 +350,8 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
 	probes__configure(plan, (struct gopry_config *)&skel->rodata->cfg);
 	err = gopry_bpf__load(skel);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
+		/* EACCES is the verifier's refusal; EPERM is a missing capability. */
+		if (err == -EPERM)
 			code = fail(EXIT_PRIVILEGE, "cannot load BPF programs: %s (%s)",
 				    strerror(-err), privilege_msg);
 		else
