@@ -55,11 +55,13 @@ struct gopry_read {
 	__s64 off;
 };
 
+/* gopry_probe_spec.flags: reserved for per-probe options (e.g. stacks). */
+
 struct gopry_probe_spec {
 	/* Link-time address of the probed instruction: bias = IP - vaddr. */
 	__u64 vaddr;
 	__u32 nreads;
-	__u32 pad;
+	__u32 flags;
 	struct gopry_read reads[GOPRY_MAX_READS];
 };
 

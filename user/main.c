@@ -438,6 +438,7 @@ int main(int argc, char **argv)
 	static struct probe_plan plan;
 	struct target t = { .release_fd = -1 };
 	struct gobin *gb = NULL;
+	struct probe_opts popts = {};
 	char why[256] = "";
 	int err, code;
 
@@ -476,7 +477,7 @@ int main(int argc, char **argv)
 	struct output_target ot = { t.pid, t.name, gobin__go_version(gb) };
 
 	output__set_target(out, &ot);
-	err = probes__plan(gb, &plan, why, sizeof(why));
+	err = probes__plan(gb, &popts, &plan, why, sizeof(why));
 	if (err) {
 		code = fail(EXIT_FAIL, "%s (%s): cannot place probes: %s", t.name,
 			    gobin__go_version(gb), why[0] ? why : strerror(-err));

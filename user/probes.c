@@ -22,6 +22,12 @@ static const char *const role_names[PR__COUNT] = {
 	[PR_STW_START] = "stw-start",
 	[PR_STW_START_RET] = "stw-start-return",
 	[PR_STW_REASON] = "stw-reason",
+	[PR_G_CREATE] = "goroutine-create",
+	[PR_G_EXIT] = "goroutine-exit",
+	[PR_G_PARK] = "goroutine-park",
+	[PR_HEAP_GROW] = "heap-grow",
+	[PR_ALLOC_SAMPLE] = "alloc-sample",
+	[PR_HEAP_STATS] = "heap-stats",
 };
 
 const char *probes__role_name(enum probe_role r)
@@ -29,7 +35,7 @@ const char *probes__role_name(enum probe_role r)
 	return r < PR__COUNT ? role_names[r] : "?";
 }
 
-static void note_unavailable(struct probe_plan *plan, const char *what)
+void probes__note_unavailable(struct probe_plan *plan, const char *what)
 {
 	size_t len = strlen(plan->unavailable);
 
@@ -81,7 +87,7 @@ static struct probe *add_probe(struct probe_plan *plan, struct gobin *gb, enum p
 }
 
 /* An entry probe: the first instruction after the stack-check prologue. */
-static int plan_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+int probes__add_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
 		      const char *name, struct probe **out)
 {
 	const struct gofunc *fn = gobin__find_func(gb, name);
@@ -111,7 +117,7 @@ static int plan_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role
  * Probes on every RET of a function that runs on the system stack: g0 stacks
  * never move, and a plain uprobe on a RET only reads registers.
  */
-static int plan_rets(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+int probes__add_rets(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
 		     const char *name)
 {
 	const struct gofunc *fn = gobin__find_func(gb, name);
@@ -136,8 +142,34 @@ static int plan_rets(struct probe_plan *plan, struct gobin *gb, enum probe_role 
 	return n ? 0 : -ENOENT;
 }
 
-static void set_read(struct gopry_probe_spec *s, int slot, __u8 base, __u8 arg, __s64 off,
-		     __u8 size)
+int probes__add_call_site(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+			  const char *name, const char *callee, struct probe **out)
+{
+	const struct gofunc *fn = gobin__find_func(gb, name);
+	const struct gofunc *target = gobin__find_func(gb, callee);
+	struct insn_list l = {};
+	int err;
+
+	*out = NULL;
+	if (!fn || !target)
+		return -ENOENT;
+	err = decode_func(gb, fn, &l);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].kind == IK_CALL && l.v[i].has_target && l.v[i].target == target->entry) {
+			*out = add_probe(plan, gb, role, fn, &l.v[i], true);
+			err = *out ? 0 : -E2BIG;
+			break;
+		}
+	}
+	decode__free(&l);
+	return err;
+}
+
+void probes__set_read(struct gopry_probe_spec *s, int slot, __u8 base, __u8 arg, __s64 off,
+		      __u8 size)
 {
 	s->reads[slot].base = base;
 	s->reads[slot].arg = arg;
@@ -148,20 +180,21 @@ static void set_read(struct gopry_probe_spec *s, int slot, __u8 base, __u8 arg, 
 }
 
 /* A read of global.field, or nothing when either is unknown. */
-static void set_global_read(struct probe_plan *plan, struct gopry_probe_spec *s, int slot,
-			    enum go_global g, enum go_field f, __u8 size)
+void probes__set_global_read(struct probe_plan *plan, struct gopry_probe_spec *s, int slot,
+			     enum go_global g, enum go_field f, __u8 size)
 {
 	const struct go_layout *lay = &plan->layout;
 
 	if (!lay->global[g] || lay->off[f] < 0) {
-		note_unavailable(plan, layout__field_name(f));
-		set_read(s, slot, RB_NONE, 0, 0, size);
+		probes__note_unavailable(plan, layout__field_name(f));
+		probes__set_read(s, slot, RB_NONE, 0, 0, size);
 		return;
 	}
-	set_read(s, slot, RB_ABS, 0, (__s64)(lay->global[g] + lay->off[f]), size);
+	probes__set_read(s, slot, RB_ABS, 0, (__s64)(lay->global[g] + lay->off[f]), size);
 }
 
-int probes__plan(struct gobin *gb, struct probe_plan *plan, char *why, size_t whylen)
+int probes__plan(struct gobin *gb, const struct probe_opts *opts, struct probe_plan *plan,
+		 char *why, size_t whylen)
 {
 	const struct go_layout *lay = &plan->layout;
 	struct probe *p;
@@ -171,69 +204,70 @@ int probes__plan(struct gobin *gb, struct probe_plan *plan, char *why, size_t wh
 	plan->go_minor = gobin__go_minor(gb);
 	err = layout__resolve(gb, &plan->layout);
 	if (err == -ENOTSUP)
-		note_unavailable(plan, "runtime struct offsets (no DWARF and no table row)");
+		probes__note_unavailable(plan, "runtime struct offsets (no DWARF and no table row)");
 	else if (err)
 		return err;
 
-	err = plan_entry(plan, gb, PR_GC_START_TRANS,
+	err = probes__add_entry(plan, gb, PR_GC_START_TRANS,
 			 "runtime.(*gcCPULimiterState).startGCTransition", &p);
 	if (err)
 		goto no_gc;
-	err = plan_entry(plan, gb, PR_GC_FINISH_TRANS,
+	err = probes__add_entry(plan, gb, PR_GC_FINISH_TRANS,
 			 "runtime.(*gcCPULimiterState).finishGCTransition", &p);
 	if (err)
 		goto no_gc;
-	set_global_read(plan, &p->spec, RD_FIN_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
-	set_global_read(plan, &p->spec, RD_FIN_USERFORCED, GG_WORK, GF_WORK_USERFORCED, 1);
-	set_global_read(plan, &p->spec, RD_FIN_HEAP0, GG_WORK, GF_WORK_HEAP0, 8);
-	set_global_read(plan, &p->spec, RD_FIN_HEAP1, GG_WORK, GF_WORK_HEAP1, 8);
-	set_global_read(plan, &p->spec, RD_FIN_HEAP2, GG_WORK, GF_WORK_HEAP2, 8);
-	set_global_read(plan, &p->spec, RD_FIN_GOAL, GG_GCCONTROLLER, GF_GCC_LASTHEAPGOAL, 8);
-	set_global_read(plan, &p->spec, RD_FIN_GOGC, GG_GCCONTROLLER, GF_GCC_GCPERCENT, 4);
-	set_global_read(plan, &p->spec, RD_FIN_MEMLIMIT, GG_GCCONTROLLER, GF_GCC_MEMORYLIMIT, 8);
-	set_global_read(plan, &p->spec, RD_FIN_TSWEEPTERM, GG_WORK, GF_WORK_TSWEEPTERM, 8);
-	set_global_read(plan, &p->spec, RD_FIN_TMARK, GG_WORK, GF_WORK_TMARK, 8);
-	set_global_read(plan, &p->spec, RD_FIN_TMARKTERM, GG_WORK, GF_WORK_TMARKTERM, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
+	probes__set_global_read(plan, &p->spec, RD_FIN_USERFORCED, GG_WORK, GF_WORK_USERFORCED, 1);
+	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP0, GG_WORK, GF_WORK_HEAP0, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP1, GG_WORK, GF_WORK_HEAP1, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP2, GG_WORK, GF_WORK_HEAP2, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_GOAL, GG_GCCONTROLLER, GF_GCC_LASTHEAPGOAL, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_GOGC, GG_GCCONTROLLER, GF_GCC_GCPERCENT, 4);
+	probes__set_global_read(plan, &p->spec, RD_FIN_MEMLIMIT, GG_GCCONTROLLER, GF_GCC_MEMORYLIMIT, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_TSWEEPTERM, GG_WORK, GF_WORK_TSWEEPTERM, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_TMARK, GG_WORK, GF_WORK_TMARK, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_TMARKTERM, GG_WORK, GF_WORK_TMARKTERM, 8);
 
 stw:
-	err = plan_entry(plan, gb, PR_STW_STOP, "runtime.stopTheWorldWithSema", &p);
+	err = probes__add_entry(plan, gb, PR_STW_STOP, "runtime.stopTheWorldWithSema", &p);
 	if (err) {
 		snprintf(why, whylen, "runtime.stopTheWorldWithSema: %s", strerror(-err));
 		return -ENOTSUP;
 	}
 	if (lay->off[GF_G_M] >= 0 && lay->off[GF_M_CURG] >= 0) {
-		set_read(&p->spec, RD_STOP_M, RB_REG, GR_R14, lay->off[GF_G_M], 8);
-		set_read(&p->spec, RD_STOP_CURG, RB_READ, RD_STOP_M, lay->off[GF_M_CURG], 8);
+		probes__set_read(&p->spec, RD_STOP_M, RB_REG, GR_R14, lay->off[GF_G_M], 8);
+		probes__set_read(&p->spec, RD_STOP_CURG, RB_READ, RD_STOP_M, lay->off[GF_M_CURG], 8);
 	} else {
-		set_read(&p->spec, RD_STOP_CURG, RB_NONE, 0, 0, 8);
+		probes__set_read(&p->spec, RD_STOP_CURG, RB_NONE, 0, 0, 8);
 	}
-	set_global_read(plan, &p->spec, RD_STOP_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
+	probes__set_global_read(plan, &p->spec, RD_STOP_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
 
 	/* go1.22 passes the worldStop to startTheWorldWithSema (go1.22.12 proc.go:1554). */
 	if (plan->go_minor >= 22) {
-		err = plan_entry(plan, gb, PR_STW_START, "runtime.startTheWorldWithSema", &p);
+		err = probes__add_entry(plan, gb, PR_STW_START, "runtime.startTheWorldWithSema", &p);
 		if (err)
-			note_unavailable(plan, "STW stopping time");
+			probes__note_unavailable(plan, "STW stopping time");
 	}
-	err = plan_rets(plan, gb, PR_STW_START_RET, "runtime.startTheWorldWithSema");
+	err = probes__add_rets(plan, gb, PR_STW_START_RET, "runtime.startTheWorldWithSema");
 	if (err) {
 		snprintf(why, whylen, "runtime.startTheWorldWithSema returns: %s", strerror(-err));
 		return -ENOTSUP;
 	}
 	/* Before go1.21 the reason is only the string given to stopTheWorld (go1.19.8 proc.go:1086). */
 	if (plan->go_minor < 21) {
-		err = plan_entry(plan, gb, PR_STW_REASON, "runtime.stopTheWorld", &p);
+		err = probes__add_entry(plan, gb, PR_STW_REASON, "runtime.stopTheWorld", &p);
 		if (err) {
-			note_unavailable(plan, "non-GC STW reasons");
+			probes__note_unavailable(plan, "non-GC STW reasons");
 		} else {
 			for (int i = 0; i < RD_REASON__COUNT; i++)
-				set_read(&p->spec, RD_REASON_STR0 + i, RB_REG, GR_RAX, 8 * i, 8);
+				probes__set_read(&p->spec, RD_REASON_STR0 + i, RB_REG, GR_RAX, 8 * i, 8);
 		}
 	}
+	(void)opts; /* collectors beyond GC/STW plan their probes here */
 	return 0;
 
 no_gc:
-	note_unavailable(plan, "GC cycles");
+	probes__note_unavailable(plan, "GC cycles");
 	goto stw;
 }
 

@@ -27,6 +27,13 @@ enum probe_role {
 	PR_STW_START,       /* startTheWorldWithSema entry (worldStop args, go1.22+) */
 	PR_STW_START_RET,   /* a RET of startTheWorldWithSema: RAX = now */
 	PR_STW_REASON,      /* stopTheWorld(reason string) entry, go1.19/1.20 */
+	/* Reserved for the goroutine and heap collectors. */
+	PR_G_CREATE,
+	PR_G_EXIT,
+	PR_G_PARK,
+	PR_HEAP_GROW,
+	PR_ALLOC_SAMPLE,
+	PR_HEAP_STATS,
 	PR__COUNT,
 };
 
@@ -81,12 +88,43 @@ struct probe_plan {
 	char unavailable[512];
 };
 
+/* Which collectors to plan probes for. GC and STW are always on. */
+struct probe_opts {
+	bool goroutines;
+	bool waits;
+	bool heap;
+	bool allocs;
+};
+
 /*
  * Build the plan for gb. Returns 0, or -ENOTSUP when nothing useful can be
  * probed (why[] says what is missing), -ENOENT/-EILSEQ on a function that is
  * absent or does not decode.
  */
-int probes__plan(struct gobin *gb, struct probe_plan *plan, char *why, size_t whylen);
+int probes__plan(struct gobin *gb, const struct probe_opts *opts, struct probe_plan *plan,
+		 char *why, size_t whylen);
+
+/*
+ * Building blocks for collectors' planners (gc's is in probes.c). Each adds
+ * one probe (or one per RET) from a full decode of the function, returning 0
+ * or -ENOENT (no such function), -EILSEQ (does not decode / odd prologue),
+ * -E2BIG (plan full).
+ */
+/* Entry: first instruction after the stack-check prologue. */
+int probes__add_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+		      const char *func, struct probe **out);
+/* Every RET of func (only for functions that run on the system stack). */
+int probes__add_rets(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+		     const char *func);
+/* The (first) direct CALL to callee inside func: an emulated instruction. */
+int probes__add_call_site(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+			  const char *func, const char *callee, struct probe **out);
+void probes__set_read(struct gopry_probe_spec *s, int slot, __u8 base, __u8 arg, __s64 off,
+		      __u8 size);
+/* A read of global.field; when either is unknown, RB_NONE and noted unavailable. */
+void probes__set_global_read(struct probe_plan *plan, struct gopry_probe_spec *s, int slot,
+			     enum go_global g, enum go_field f, __u8 size);
+void probes__note_unavailable(struct probe_plan *plan, const char *what);
 
 void probes__print(const struct probe_plan *plan, FILE *f);
 void probes__print_json(const struct probe_plan *plan, FILE *f, int pid);
