@@ -28,6 +28,7 @@ struct insn {
 	__u8 len;
 	__u8 kind;          /* enum insn_kind */
 	bool emulated;      /* the kernel emulates it (no single-step) */
+	bool rejected;      /* uprobes refuse it (LOCK or ES/CS/SS/DS prefix) */
 	bool has_target;    /* branch/call with a direct target */
 	bool has_riprel;    /* memory operand [rip + disp] */
 	__u64 target;       /* branch target when has_target */

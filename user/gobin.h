@@ -72,4 +72,15 @@ int gobin__vaddr_to_offset(const struct gobin *gb, __u64 vaddr, __u64 *off);
 int gobin__dwarf_member_offset(struct gobin *gb, const char *type, const char *member,
 			       __s64 *off);
 
+/*
+ * Additions for tests and diagnostics. The function list as .gopclntab
+ * describes it (functab order), whether or not .symtab is used, and the
+ * text start the pclntab entry offsets are relative to.
+ */
+size_t gobin__pcln_func_count(const struct gobin *gb);
+const struct gofunc *gobin__pcln_func(const struct gobin *gb, size_t i);
+__u64 gobin__text_start(const struct gobin *gb);
+/* DW_AT_byte_size of a DWARF structure type: 0 or -ENOENT. */
+int gobin__dwarf_struct_size(struct gobin *gb, const char *type, __u64 *size);
+
 #endif /* GOPRY_GOBIN_H */

@@ -11,6 +11,7 @@
 #define GOPRY_LAYOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 struct gobin;
@@ -55,6 +56,23 @@ int layout__resolve(struct gobin *gb, struct go_layout *lay);
 const char *layout__field_name(enum go_field f);   /* "runtime.g.goid" */
 const char *layout__global_name(enum go_global g); /* "runtime.work" */
 const char *layout__source_name(enum layout_source s);
+
+/*
+ * Decode-only address of a global (LS_DECODE), whatever the binary has: lets
+ * tests compare it with .symtab. Needs lay->off[] filled. 0, -ENOENT (no
+ * unique well-supported base), -ENOMEM.
+ */
+int layout__decode_global(struct gobin *gb, const struct go_layout *lay, enum go_global g,
+			  __u64 *addr);
+
+/* The generated per-version table (offsets_table.c). */
+struct layout_table_row {
+	int minor;                     /* 22 for go1.22.x */
+	const char *version;           /* release generated from: "go1.22.12" */
+	int off[GF__COUNT];            /* -1 when absent */
+};
+extern const struct layout_table_row layout__table[];
+extern const size_t layout__table_rows;
 
 /* Go minor versions with a table row, for messages ("1.19, 1.21-1.27"). */
 const char *layout__table_versions(void);
