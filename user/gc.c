@@ -2,8 +2,12 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include "collector.h"
 #include "gc.h"
+#include "gobin.h"
+#include "output.h"
 
 /*
  * type stwReason uint8 and its String() table are identical from go1.21.13
@@ -317,3 +321,134 @@ void gc_collector__event(struct gc_collector *c, const struct gopry_event_probe 
 		break;
 	}
 }
+
+/* GC cycles and STW pauses: always on, and the only fatal planning failure. */
+static int gc_plan(struct gobin *gb, struct probe_plan *plan)
+{
+	const struct go_layout *lay = &plan->layout;
+	char *why = plan->why;
+	size_t whylen = sizeof(plan->why);
+	struct probe *p;
+	int err;
+
+	err = probes__add_entry(plan, gb, PR_GC_START_TRANS,
+			 "runtime.(*gcCPULimiterState).startGCTransition", &p);
+	if (err)
+		goto no_gc;
+	err = probes__add_entry(plan, gb, PR_GC_FINISH_TRANS,
+			 "runtime.(*gcCPULimiterState).finishGCTransition", &p);
+	if (err)
+		goto no_gc;
+	probes__set_global_read(plan, &p->spec, RD_FIN_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
+	probes__set_global_read(plan, &p->spec, RD_FIN_USERFORCED, GG_WORK, GF_WORK_USERFORCED, 1);
+	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP0, GG_WORK, GF_WORK_HEAP0, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP1, GG_WORK, GF_WORK_HEAP1, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP2, GG_WORK, GF_WORK_HEAP2, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_GOAL, GG_GCCONTROLLER, GF_GCC_LASTHEAPGOAL, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_GOGC, GG_GCCONTROLLER, GF_GCC_GCPERCENT, 4);
+	probes__set_global_read(plan, &p->spec, RD_FIN_MEMLIMIT, GG_GCCONTROLLER, GF_GCC_MEMORYLIMIT, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_TSWEEPTERM, GG_WORK, GF_WORK_TSWEEPTERM, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_TMARK, GG_WORK, GF_WORK_TMARK, 8);
+	probes__set_global_read(plan, &p->spec, RD_FIN_TMARKTERM, GG_WORK, GF_WORK_TMARKTERM, 8);
+
+stw:
+	err = probes__add_entry(plan, gb, PR_STW_STOP, "runtime.stopTheWorldWithSema", &p);
+	if (err) {
+		snprintf(why, whylen, "runtime.stopTheWorldWithSema: %s", strerror(-err));
+		return -ENOTSUP;
+	}
+	if (lay->off[GF_G_M] >= 0 && lay->off[GF_M_CURG] >= 0) {
+		probes__set_read(&p->spec, RD_STOP_M, RB_REG, GR_R14, lay->off[GF_G_M], 8);
+		probes__set_read(&p->spec, RD_STOP_CURG, RB_READ, RD_STOP_M, lay->off[GF_M_CURG], 8);
+	} else {
+		probes__set_read(&p->spec, RD_STOP_CURG, RB_NONE, 0, 0, 8);
+	}
+	probes__set_global_read(plan, &p->spec, RD_STOP_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
+
+	/* go1.22 passes the worldStop to startTheWorldWithSema (go1.22.12 proc.go:1554). */
+	if (plan->go_minor >= 22) {
+		err = probes__add_entry(plan, gb, PR_STW_START, "runtime.startTheWorldWithSema", &p);
+		if (err)
+			probes__note_unavailable(plan, "STW stopping time");
+	}
+	err = probes__add_rets(plan, gb, PR_STW_START_RET, "runtime.startTheWorldWithSema");
+	if (err) {
+		snprintf(why, whylen, "runtime.startTheWorldWithSema returns: %s", strerror(-err));
+		return -ENOTSUP;
+	}
+	/* Before go1.21 the reason is only the string given to stopTheWorld (go1.19.8 proc.go:1086). */
+	if (plan->go_minor < 21) {
+		err = probes__add_entry(plan, gb, PR_STW_REASON, "runtime.stopTheWorld", &p);
+		if (err) {
+			probes__note_unavailable(plan, "non-GC STW reasons");
+		} else {
+			for (int i = 0; i < RD_REASON__COUNT; i++)
+				probes__set_read(&p->spec, RD_REASON_STR0 + i, RB_REG, GR_RAX, 8 * i, 8);
+		}
+	}
+	return 0;
+
+no_gc:
+	probes__note_unavailable(plan, "GC cycles");
+	goto stw;
+}
+
+
+struct gc_state {
+	struct gc_collector *c;
+	struct output *out;
+};
+
+static void sink_gc(void *ctx, const struct gc_record *r)
+{
+	output__gc(ctx, r);
+}
+
+static void sink_stw(void *ctx, const struct stw_record *r)
+{
+	output__stw(ctx, r);
+}
+
+static int gc_start(void **state, const struct collector_ctx *ctx)
+{
+	struct gc_sink sink = { sink_gc, sink_stw, ctx->out };
+	struct gc_state *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	err = gc_collector__new(ctx->plan, &sink, &st->c);
+	if (err) {
+		free(st);
+		return err;
+	}
+	st->out = ctx->out;
+	*state = st;
+	return 0;
+}
+
+static void gc_event(void *state, const struct gopry_event_probe *ev, const struct probe *p)
+{
+	struct gc_state *st = state;
+
+	(void)p;
+	gc_collector__event(st->c, ev);
+}
+
+static void gc_free(void *state)
+{
+	struct gc_state *st = state;
+
+	if (!st)
+		return;
+	gc_collector__free(st->c);
+	free(st);
+}
+
+const struct collector_ops gc_collector_ops = {
+	.name = "gc",
+	.plan = gc_plan,
+	.start = gc_start,
+	.event = gc_event,
+	.free = gc_free,
+};

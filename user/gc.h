@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "events.h"
+#include "collector.h"
 #include "probes.h"
 
 #define UNKNOWN_S64 (-1LL)
@@ -53,5 +54,8 @@ void gc_collector__event(struct gc_collector *c, const struct gopry_event_probe 
 const char *gc__stw_reason_name(unsigned int reason);
 /* Map a go1.19/1.20 stopTheWorld string to the go1.21+ name. */
 const char *gc__stw_reason_from_string(const char *s);
+
+/* The GC/STW collector (collector.h), always on. */
+extern const struct collector_ops gc_collector_ops;
 
 #endif

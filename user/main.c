@@ -18,6 +18,8 @@
 #include <bpf/bpf.h>
 #include "events.h"
 #include "gopry.skel.h"
+#include "collector.h"
+#include "env.h"
 #include "gc.h"
 #include "gobin.h"
 #include "log.h"
@@ -42,13 +44,13 @@ enum {
 	EXIT_UNREADABLE = 8,
 };
 
-static struct env {
-	pid_t pid;
-	bool json;
-	bool dry_run;
-	double duration;
-	char **cmd;
-} env;
+struct env env = { .interval = 1.0 };
+
+/* Every collector gopry has; GC/STW first (its plan failing is fatal). */
+static const struct collector_ops *const collectors[] = {
+	&gc_collector_ops,
+};
+#define NCOLLECTORS (sizeof(collectors) / sizeof(collectors[0]))
 
 static volatile sig_atomic_t exiting;
 
@@ -210,8 +212,10 @@ static const char privilege_msg[] =
 	"(uprobes), plus CAP_SYS_PTRACE for another user's process";
 
 struct run_ctx {
-	struct output *out;
-	struct gc_collector *gc;
+	const struct probe_plan *plan;
+	void *state[NCOLLECTORS];
+	/* Which collector planned each probe. */
+	unsigned char owner[GOPRY_MAX_PROBES];
 	__u64 received;
 };
 
@@ -219,22 +223,20 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct run_ctx *rc = ctx;
 	const struct gopry_event_probe *ev = data;
+	const struct collector_ops *c;
 
-	if (size < sizeof(*ev) || ev->type != EV_PROBE)
+	if (size < sizeof(*ev) || ev->type != EV_PROBE || ev->probe >= rc->plan->n)
 		return 0;
 	rc->received++;
-	gc_collector__event(rc->gc, ev);
+	c = collectors[rc->owner[ev->probe]];
+	if (c->event && rc->state[rc->owner[ev->probe]])
+		c->event(rc->state[rc->owner[ev->probe]], ev, &rc->plan->v[ev->probe]);
 	return 0;
 }
 
-static void sink_gc(void *ctx, const struct gc_record *r)
+static bool collector_enabled(const struct collector_ops *c)
 {
-	output__gc(ctx, r);
-}
-
-static void sink_stw(void *ctx, const struct stw_record *r)
-{
-	output__stw(ctx, r);
+	return !c->enabled || c->enabled();
 }
 
 static void read_stats(struct gopry_bpf *skel, __u64 *sent, __u64 *dropped)
@@ -328,25 +330,22 @@ static int check_kernel(void)
 	return 0;
 }
 
-static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
+static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
+		 const unsigned char *owner)
 {
 	struct bpf_link *links[GOPRY_MAX_PROBES] = {};
-	struct run_ctx rc = { .out = out };
-	struct gc_sink sink = { sink_gc, sink_stw, out };
+	struct run_ctx rc = { .plan = plan };
+	struct collector_ctx cctx = { gb, plan, t, out, env.json, t->pid };
 	struct ring_buffer *rb = NULL;
 	struct gopry_bpf *skel;
-	__u64 sent = 0, dropped = 0, last_dropped = 0, start, deadline = 0;
+	__u64 sent = 0, dropped = 0, last_dropped = 0, start, deadline = 0, next_tick;
 	bool execd = false;
 	int err, code = EXIT_OK;
 
-	err = gc_collector__new(plan, &sink, &rc.gc);
-	if (err)
-		return fail(EXIT_FAIL, "out of memory");
+	memcpy(rc.owner, owner, sizeof(rc.owner));
 	skel = gopry_bpf__open();
-	if (!skel) {
-		code = fail(EXIT_FAIL, "cannot open BPF object: %s", strerror(errno));
-		goto out_free_gc;
-	}
+	if (!skel)
+		return fail(EXIT_FAIL, "cannot open BPF object: %s", strerror(errno));
 	probes__configure(plan, (struct gopry_config *)&skel->rodata->cfg);
 	err = gopry_bpf__load(skel);
 	if (err) {
@@ -371,7 +370,18 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
 			       : fail(EXIT_FAIL, "cannot attach uprobes: %s", strerror(-err));
 		goto out_free_rb;
 	}
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		if (!collector_enabled(collectors[i]) || !collectors[i]->start)
+			continue;
+		err = collectors[i]->start(&rc.state[i], &cctx);
+		if (err) {
+			code = fail(EXIT_FAIL, "cannot start the %s collector: %s", collectors[i]->name,
+				    strerror(-err));
+			goto out_free_collectors;
+		}
+	}
 	start = now_ns();
+	next_tick = start + (__u64)(env.interval * 1e9);
 	if (env.duration > 0)
 		deadline = start + (__u64)(env.duration * 1e9);
 	output__attach(out, plan->n, start);
@@ -381,7 +391,7 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
 		err = target__release(t);
 		if (err) {
 			code = fail(EXIT_FAIL, "cannot start %s: %s", t->name, strerror(-err));
-			goto out_detach;
+			goto out_free_collectors;
 		}
 	} else {
 		read_gc_settings(t, gb, &plan->layout);
@@ -402,6 +412,12 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
 			output__warning(out, msg);
 			last_dropped = dropped;
 		}
+		if (now_ns() >= next_tick) {
+			for (size_t i = 0; i < NCOLLECTORS; i++)
+				if (rc.state[i] && collectors[i]->tick)
+					collectors[i]->tick(rc.state[i], now_ns());
+			next_tick += (__u64)(env.interval * 1e9);
+		}
 		if (deadline && now_ns() >= deadline)
 			break;
 		if (!target__alive(t, &execd)) {
@@ -417,19 +433,23 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan)
 	/* What the target sent before it exited is still in the ring. */
 	ring_buffer__consume(rb);
 	read_stats(skel, &sent, &dropped);
+	for (size_t i = 0; i < NCOLLECTORS; i++)
+		if (rc.state[i] && collectors[i]->finish)
+			collectors[i]->finish(rc.state[i], now_ns());
 	output__summary(out, now_ns(), sent, rc.received, dropped);
 	if (dropped)
 		wlog("%llu events were dropped", (unsigned long long)dropped);
 
-out_detach:
+out_free_collectors:
+	for (size_t i = 0; i < NCOLLECTORS; i++)
+		if (rc.state[i] && collectors[i]->free)
+			collectors[i]->free(rc.state[i]);
 	for (size_t i = 0; i < plan->n; i++)
 		bpf_link__destroy(links[i]);
 out_free_rb:
 	ring_buffer__free(rb);
 out_destroy_skel:
 	gopry_bpf__destroy(skel);
-out_free_gc:
-	gc_collector__free(rc.gc);
 	return code;
 }
 
@@ -438,8 +458,7 @@ int main(int argc, char **argv)
 	static struct probe_plan plan;
 	struct target t = { .release_fd = -1 };
 	struct gobin *gb = NULL;
-	struct probe_opts popts = {};
-	char why[256] = "";
+	static unsigned char owner[GOPRY_MAX_PROBES];
 	int err, code;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -477,10 +496,24 @@ int main(int argc, char **argv)
 	struct output_target ot = { t.pid, t.name, gobin__go_version(gb) };
 
 	output__set_target(out, &ot);
-	err = probes__plan(gb, &popts, &plan, why, sizeof(why));
+	err = probes__init(gb, &plan);
+	for (size_t i = 0; !err && i < NCOLLECTORS; i++) {
+		size_t before = plan.n;
+
+		if (!collector_enabled(collectors[i]))
+			continue;
+		err = collectors[i]->plan(gb, &plan);
+		for (size_t k = before; k < plan.n; k++)
+			owner[k] = i;
+		if (err && i > 0) {
+			wlog("%s collector unavailable: %s", collectors[i]->name,
+			     plan.why[0] ? plan.why : strerror(-err));
+			err = 0;
+		}
+	}
 	if (err) {
 		code = fail(EXIT_FAIL, "%s (%s): cannot place probes: %s", t.name,
-			    gobin__go_version(gb), why[0] ? why : strerror(-err));
+			    gobin__go_version(gb), plan.why[0] ? plan.why : strerror(-err));
 		goto out_free_gobin;
 	}
 	if (plan.unavailable[0]) {
@@ -520,7 +553,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	code = trace(&t, gb, &plan);
+	code = trace(&t, gb, &plan, owner);
 	if (t.launched && t.release_fd >= 0)
 		target__abort(&t);
 

@@ -193,82 +193,18 @@ void probes__set_global_read(struct probe_plan *plan, struct gopry_probe_spec *s
 	probes__set_read(s, slot, RB_ABS, 0, (__s64)(lay->global[g] + lay->off[f]), size);
 }
 
-int probes__plan(struct gobin *gb, const struct probe_opts *opts, struct probe_plan *plan,
-		 char *why, size_t whylen)
+int probes__init(struct gobin *gb, struct probe_plan *plan)
 {
-	const struct go_layout *lay = &plan->layout;
-	struct probe *p;
 	int err;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->go_minor = gobin__go_minor(gb);
 	err = layout__resolve(gb, &plan->layout);
-	if (err == -ENOTSUP)
+	if (err == -ENOTSUP) {
 		probes__note_unavailable(plan, "runtime struct offsets (no DWARF and no table row)");
-	else if (err)
-		return err;
-
-	err = probes__add_entry(plan, gb, PR_GC_START_TRANS,
-			 "runtime.(*gcCPULimiterState).startGCTransition", &p);
-	if (err)
-		goto no_gc;
-	err = probes__add_entry(plan, gb, PR_GC_FINISH_TRANS,
-			 "runtime.(*gcCPULimiterState).finishGCTransition", &p);
-	if (err)
-		goto no_gc;
-	probes__set_global_read(plan, &p->spec, RD_FIN_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
-	probes__set_global_read(plan, &p->spec, RD_FIN_USERFORCED, GG_WORK, GF_WORK_USERFORCED, 1);
-	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP0, GG_WORK, GF_WORK_HEAP0, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP1, GG_WORK, GF_WORK_HEAP1, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_HEAP2, GG_WORK, GF_WORK_HEAP2, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_GOAL, GG_GCCONTROLLER, GF_GCC_LASTHEAPGOAL, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_GOGC, GG_GCCONTROLLER, GF_GCC_GCPERCENT, 4);
-	probes__set_global_read(plan, &p->spec, RD_FIN_MEMLIMIT, GG_GCCONTROLLER, GF_GCC_MEMORYLIMIT, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_TSWEEPTERM, GG_WORK, GF_WORK_TSWEEPTERM, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_TMARK, GG_WORK, GF_WORK_TMARK, 8);
-	probes__set_global_read(plan, &p->spec, RD_FIN_TMARKTERM, GG_WORK, GF_WORK_TMARKTERM, 8);
-
-stw:
-	err = probes__add_entry(plan, gb, PR_STW_STOP, "runtime.stopTheWorldWithSema", &p);
-	if (err) {
-		snprintf(why, whylen, "runtime.stopTheWorldWithSema: %s", strerror(-err));
-		return -ENOTSUP;
+		err = 0;
 	}
-	if (lay->off[GF_G_M] >= 0 && lay->off[GF_M_CURG] >= 0) {
-		probes__set_read(&p->spec, RD_STOP_M, RB_REG, GR_R14, lay->off[GF_G_M], 8);
-		probes__set_read(&p->spec, RD_STOP_CURG, RB_READ, RD_STOP_M, lay->off[GF_M_CURG], 8);
-	} else {
-		probes__set_read(&p->spec, RD_STOP_CURG, RB_NONE, 0, 0, 8);
-	}
-	probes__set_global_read(plan, &p->spec, RD_STOP_NUMGC, GG_MEMSTATS, GF_MSTATS_NUMGC, 4);
-
-	/* go1.22 passes the worldStop to startTheWorldWithSema (go1.22.12 proc.go:1554). */
-	if (plan->go_minor >= 22) {
-		err = probes__add_entry(plan, gb, PR_STW_START, "runtime.startTheWorldWithSema", &p);
-		if (err)
-			probes__note_unavailable(plan, "STW stopping time");
-	}
-	err = probes__add_rets(plan, gb, PR_STW_START_RET, "runtime.startTheWorldWithSema");
-	if (err) {
-		snprintf(why, whylen, "runtime.startTheWorldWithSema returns: %s", strerror(-err));
-		return -ENOTSUP;
-	}
-	/* Before go1.21 the reason is only the string given to stopTheWorld (go1.19.8 proc.go:1086). */
-	if (plan->go_minor < 21) {
-		err = probes__add_entry(plan, gb, PR_STW_REASON, "runtime.stopTheWorld", &p);
-		if (err) {
-			probes__note_unavailable(plan, "non-GC STW reasons");
-		} else {
-			for (int i = 0; i < RD_REASON__COUNT; i++)
-				probes__set_read(&p->spec, RD_REASON_STR0 + i, RB_REG, GR_RAX, 8 * i, 8);
-		}
-	}
-	(void)opts; /* collectors beyond GC/STW plan their probes here */
-	return 0;
-
-no_gc:
-	probes__note_unavailable(plan, "GC cycles");
-	goto stw;
+	return err;
 }
 
 static const char *handling(const struct probe *p)

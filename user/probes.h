@@ -86,23 +86,15 @@ struct probe_plan {
 	struct go_layout layout;
 	/* What is unavailable in this binary, for the user (empty when none). */
 	char unavailable[512];
-};
-
-/* Which collectors to plan probes for. GC and STW are always on. */
-struct probe_opts {
-	bool goroutines;
-	bool waits;
-	bool heap;
-	bool allocs;
+	/* Why a collector could not plan at all. */
+	char why[256];
 };
 
 /*
- * Build the plan for gb. Returns 0, or -ENOTSUP when nothing useful can be
- * probed (why[] says what is missing), -ENOENT/-EILSEQ on a function that is
- * absent or does not decode.
+ * Start a plan for gb: resolve the runtime layout (offsets, globals).
+ * Collectors then add their probes. 0 or -errno.
  */
-int probes__plan(struct gobin *gb, const struct probe_opts *opts, struct probe_plan *plan,
-		 char *why, size_t whylen);
+int probes__init(struct gobin *gb, struct probe_plan *plan);
 
 /*
  * Building blocks for collectors' planners (gc's is in probes.c). Each adds
