@@ -90,6 +90,18 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# libFuzzer harness for the Go binary reader: its sources compiled with the
+# harness under ASan/UBSan (libgopry.a is built without sanitizers).
+FUZZ_GOBIN_SRCS := user/gobin.c user/elfimg.c user/buildinfo.c user/pclntab.c user/godwarf.c
+$(OUTPUT)/fuzz/fuzz_gobin: tests/fuzz/fuzz_gobin.c $(FUZZ_GOBIN_SRCS) $(wildcard user/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-std=gnu11 -D_GNU_SOURCE -Iuser $(filter %.c,$^) -lelf -ldw -lz -o $@
+
+fuzz: $(OUTPUT)/fuzz/fuzz_gobin
+	$(Q)tests/fuzz/smoke.sh
+
 # The two README commands.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -38,8 +38,8 @@ mkdir -p "$(dirname "$out")" "$cache/gocache/$ver" "$cache/gopath"
 	cd "$top/tests/workloads"
 	env -u GOFLAGS GOROOT="$goroot" GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off \
 		GOCACHE="$cache/gocache/$ver" GOPATH="$cache/gopath" CGO_ENABLED=$cgo \
-		"$go" build -trimpath=false -tags "$tags" "${flags[@]}" -o "$out.tmp" "./$wl"
+		"$go" build -trimpath=false -tags "$tags" "${flags[@]}" -o "$out.tmp.$$" "./$wl"
 )
-mv "$out.tmp" "$out"
+mv "$out.tmp.$$" "$out"
 echo "$sum" >"$out.sum"
 echo "$out"

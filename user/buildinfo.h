@@ -13,8 +13,8 @@
 struct elfimg;
 
 struct buildinfo {
-	char *version;   /* "go1.22.12", or "" */
-	char *mod_path;  /* "mod" line, or "" */
+	char *version; /* "go1.22.12", or "" */
+	char *mod_path; /* "mod" line, or "" */
 	char *main_path; /* "path" line, or "" */
 	bool old_format; /* pre-1.18 pointer layout: fields stay "" */
 };

@@ -19,18 +19,18 @@ struct elf_sec {
 	const char *name; /* "" when unnamed */
 	__u64 addr;
 	__u64 off;
-	__u64 size;       /* bytes in the file (0 for SHT_NOBITS) */
+	__u64 size; /* bytes in the file (0 for SHT_NOBITS) */
 	__u64 flags;
 	__u32 type;
 	__u32 link;
 	__u64 entsize;
-	bool in_file;     /* [off, off+size) lies inside the file */
+	bool in_file; /* [off, off+size) lies inside the file */
 };
 
 struct elf_seg {
 	__u64 vaddr, memsz;
 	__u64 off, filesz; /* filesz clamped to the file */
-	__u32 flags;       /* PF_X, PF_W, PF_R */
+	__u32 flags; /* PF_X, PF_W, PF_R */
 };
 
 /* 0, -ENOENT/-EACCES/..., -ENOEXEC (not ELF, corrupt), -EPROTONOSUPPORT (not 64-bit LE) */

@@ -63,6 +63,24 @@ static bool is_code(const struct elfimg *img, const GElf_Sym *sym)
 	return sec && (sec->flags & SHF_EXECINSTR);
 }
 
+/* End of the pclntab function starting at entry, or entry. */
+static __u64 pcln_end(const struct pclntab *pt, __u64 entry)
+{
+	size_t lo = 0, hi = pclntab__nfunc(pt);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pclntab__func(pt, mid)->entry < entry)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pclntab__nfunc(pt) && pclntab__func(pt, lo)->entry == entry)
+		return pclntab__func(pt, lo)->end;
+	return entry;
+}
+
 /* The table counts as Go's when it names runtime functions. */
 static int funcs_from_symtab(struct gobin *gb)
 {
@@ -97,6 +115,10 @@ static int funcs_from_symtab(struct gobin *gb)
 		gb->funcs = NULL;
 		return 0;
 	}
+	/* Assembly labels (cgo's crosscall1) have size 0: take the extent pclntab knows. */
+	for (i = 0; i < n; i++)
+		if (gb->funcs[i].end == gb->funcs[i].entry)
+			gb->funcs[i].end = pcln_end(gb->pt, gb->funcs[i].entry);
 	gb->nfunc = n;
 	gb->has_symtab = true;
 	return 0;
@@ -303,11 +325,26 @@ const struct gofunc *gobin__find_func(const struct gobin *gb, const char *name)
 	return f;
 }
 
+/*
+ * Of two symbols covering a PC at the same entry, not the "pkg(.text)" name
+ * the Go linker gives static C functions of host objects (internal cgo
+ * linking) when there is another; else the narrower one.
+ */
+static bool better(const struct gofunc *a, const struct gofunc *b)
+{
+	bool pa = strchr(a->name, '('), pb = strchr(b->name, '(');
+
+	if (pa != pb)
+		return pb;
+	return a->end < b->end;
+}
+
 const struct gofunc *gobin__func_at(const struct gobin *gb, __u64 pc)
 {
+	const struct gofunc *best = NULL;
 	size_t lo = 0, hi = gb->nfunc, i;
 
-	/* Rightmost entry <= pc, then its aliases (same entry, larger end first). */
+	/* Rightmost entry <= pc, then every alias with that entry. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -319,9 +356,9 @@ const struct gofunc *gobin__func_at(const struct gobin *gb, __u64 pc)
 	if (!lo)
 		return NULL;
 	for (i = lo; i-- > 0 && gb->funcs[i].entry == gb->funcs[lo - 1].entry;)
-		if (pc < gb->funcs[i].end)
-			return &gb->funcs[i];
-	return NULL;
+		if (pc < gb->funcs[i].end && (!best || better(&gb->funcs[i], best)))
+			best = &gb->funcs[i];
+	return best;
 }
 
 int gobin__pc_line(const struct gobin *gb, __u64 pc, const char **file, int *line)
@@ -367,8 +404,7 @@ static struct godwarf *dwarf_of(struct gobin *gb)
 	return gb->dw;
 }
 
-int gobin__dwarf_member_offset(struct gobin *gb, const char *type, const char *member,
-			       __s64 *off)
+int gobin__dwarf_member_offset(struct gobin *gb, const char *type, const char *member, __s64 *off)
 {
 	struct godwarf *dw = dwarf_of(gb);
 

@@ -197,8 +197,8 @@ int godwarf__struct_size(struct godwarf *g, const char *type, __u64 *size)
 	Dwarf_Attribute attr;
 	Dwarf_Word v;
 
-	if (!t || !dwarf_offdie(g->dw, t->off, &die) ||
-	    !dwarf_attr(&die, DW_AT_byte_size, &attr) || dwarf_formudata(&attr, &v))
+	if (!t || !dwarf_offdie(g->dw, t->off, &die) || !dwarf_attr(&die, DW_AT_byte_size, &attr) ||
+	    dwarf_formudata(&attr, &v))
 		return -ENOENT;
 	*size = v;
 	return 0;

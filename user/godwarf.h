@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * godwarf (not dwarf.h: that would shadow <dwarf.h> under -Iuser): struct member offsets from a Go binary's DWARF (libdw; DWARF 4 up
- * to 1.24, DWARF 5 from 1.25; zlib-compressed sections are read by libdw).
- * Top-level structure types are indexed by name on first use.
+ * godwarf (not dwarf.h: that would shadow <dwarf.h> under -Iuser): struct member offsets from a Go
+ * binary's DWARF (libdw; DWARF 4 up to 1.24, DWARF 5 from 1.25; zlib-compressed sections are read
+ * by libdw). Top-level structure types are indexed by name on first use.
  */
 #ifndef GOPRY_GODWARF_H
 #define GOPRY_GODWARF_H

@@ -31,7 +31,8 @@
 /* funcID and flag: @36/@37 in 1.18-1.19, @40/@41 once startLine came (1.20). */
 #define FUNC118_FUNCID 36
 #define FUNC120_FUNCID 40
-/* abi.FuncFlagAsm, 1<<2 in every release (go1.19.8 runtime/symtab.go:391, go1.27 abi/symtab.go:59). */
+/* abi.FuncFlagAsm, 1<<2 in every release (go1.19.8 runtime/symtab.go:391, go1.27 abi/symtab.go:59).
+ */
 #define FUNCFLAG_ASM 0x4
 #define ABI0_SUFFIX ".abi0"
 
@@ -73,7 +74,7 @@ static int check_header(const __u8 *p, __u64 size)
 /* Sections named by the linker; ≤1.25 internal-link PIE uses .data.rel.ro.gopclntab. */
 static int find_by_section(const struct elfimg *img, struct pclntab *pt)
 {
-	static const char *const names[] = { ".gopclntab", ".data.rel.ro.gopclntab" };
+	static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -27,7 +27,7 @@ struct pclntab;
 int pclntab__open(const struct elfimg *img, struct pclntab **out);
 void pclntab__free(struct pclntab *pt);
 
-__u64 pclntab__vaddr(const struct pclntab *pt);      /* where the header is */
+__u64 pclntab__vaddr(const struct pclntab *pt); /* where the header is */
 __u64 pclntab__text_start(const struct pclntab *pt); /* moduledata.text */
 __u32 pclntab__magic(const struct pclntab *pt);
 
