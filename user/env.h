@@ -14,6 +14,15 @@ struct env {
 	double interval; /* seconds between periodic reports (collectors' tick) */
 	char **cmd;
 	/* Collectors beyond GC/STW add their options here. */
+	bool goroutines;                /* --goroutines: per-site table each interval */
+	bool leaks;                     /* --leaks: leak suspects at the end */
+	bool waits;                     /* --waits: probe gopark (hot) */
+	const char *goroutine_profile;  /* --goroutine-profile FILE (pprof) */
+	bool heap;                      /* --heap: heap timeline per GC and interval */
+	const char *allocs_profile;     /* --allocs FILE: sampled allocations (pprof) */
+	const char *allocs_folded;      /* --allocs-folded FILE: folded stacks */
+	const char *src_dir;            /* --src DIR: escape analysis of the sources */
+	long set_memprofilerate;        /* --set-memprofilerate N (opt-in write), -1 unset */
 };
 
 extern struct env env;

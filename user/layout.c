@@ -70,6 +70,17 @@ static const struct global_desc {
 		  GF_GCC_HEAPINUSE },
 		5,
 	},
+	/*
+	 * allgadd appends to allgs: it reads and writes array, len and cap
+	 * (go1.19.8 proc.go:539, go1.27.3 proc.go:706); its other operands
+	 * (allglock, allgptr, allglen) are never three at 8-byte strides.
+	 */
+	[GG_ALLGS] = {
+		"runtime.allgs",
+		{ "runtime.allgadd" },
+		{ GF_ALLGS_ARRAY, GF_ALLGS_LEN, GF_ALLGS_CAP },
+		3,
+	},
 };
 
 const char *layout__field_name(enum go_field f)

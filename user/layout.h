@@ -27,6 +27,7 @@ enum go_global {
 	GG_WORK,         /* runtime.work */
 	GG_MEMSTATS,     /* runtime.memstats */
 	GG_GCCONTROLLER, /* runtime.gcController */
+	GG_ALLGS,        /* runtime.allgs (a []*g) */
 	GG__COUNT,
 };
 

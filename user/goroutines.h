@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * goroutines: goroutine lifetimes by creation site, the goroutines alive at
+ * attach (runtime.allgs), what the alive ones wait on, and leak suspects.
+ * Enabled by --goroutines, --leaks or --goroutine-profile FILE.
+ */
+#ifndef GOPRY_GOROUTINES_H
+#define GOPRY_GOROUTINES_H
+
+#include "collector.h"
+
+/* Read slots of PR_G_CREATE (off RBX = the new g, or chained off R14 = g0). */
+enum {
+	RD_GC_GOID,
+	RD_GC_GOPC,
+	RD_GC_STARTPC,
+	RD_GC_PARENT,   /* newg.parentGoid (go1.21+) or g0.m.curg.goid */
+	RD_GC_M,        /* go1.19: g0.m */
+	RD_GC_CURG,     /* go1.19: m.curg, the goroutine that ran the go statement */
+	RD_GC__COUNT,
+};
+
+/* Read slots of PR_G_EXIT (off R14 = the exiting goroutine). */
+enum {
+	RD_GX_GOID,
+	RD_GX_GOPC,
+	RD_GX_STARTPC,
+	RD_GX__COUNT,
+};
+
+/* Read slots of PR_G_PARK (off R14 = the parking goroutine). */
+enum {
+	RD_GP_GOID,
+	RD_GP_GOPC,
+	RD_GP_STARTPC,
+	RD_GP__COUNT,
+};
+
+extern const struct collector_ops goroutines_collector_ops;
+
+#endif

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gsites.h"
+
+/*
+ * Lifetimes in a log-linear histogram: exact below 64 ns, then 32 buckets
+ * per power of two, so a bucket's midpoint is within 1/64 (1.6%) of every
+ * value in it. 1920 counters cover the whole __u64 range.
+ */
+#define HSUB_BITS 5
+#define HSUB (1u << HSUB_BITS)
+#define HEXACT (2 * HSUB)
+#define HBUCKETS (HEXACT + (64 - HSUB_BITS - 1) * HSUB)
+
+static unsigned int hist_index(__u64 v)
+{
+	unsigned int e;
+
+	if (v < HEXACT)
+		return v;
+	e = 63 - __builtin_clzll(v);
+	return HEXACT + (e - HSUB_BITS - 1) * HSUB + ((v >> (e - HSUB_BITS)) - HSUB);
+}
+
+static __u64 hist_mid(unsigned int i)
+{
+	unsigned int e, sub;
+
+	if (i < HEXACT)
+		return i;
+	e = (i - HEXACT) / HSUB + HSUB_BITS + 1;
+	sub = (i - HEXACT) % HSUB;
+	return ((__u64)(HSUB + sub) << (e - HSUB_BITS)) + ((1ull << (e - HSUB_BITS)) >> 1);
+}
+
+/* One goroutine: alive (live table) or seen by a walk only (pending). */
+struct glive {
+	__u64 goid; /* 0: empty slot */
+	__u64 create_ts;    /* 0: unknown (before the attach, or found by a walk) */
+	__u64 parked_since; /* first walk that saw it waiting on this reason */
+	__u64 waitsince;
+	__u32 site;
+	__u32 insert_walk, last_walk, miss;
+	__u32 status;       /* last walk's; ~0u before any walk saw it */
+	__u8 waitreason;
+};
+
+struct gtable {
+	struct glive *v;
+	size_t cap, n; /* cap is a power of two */
+};
+
+struct gsites {
+	gsite_namer namer;
+	void *namer_ctx;
+	__u64 start_ns;
+	struct gtable live, pending;
+	struct gsite **sites;
+	size_t nsites, sites_cap;
+	__u32 *site_idx; /* open addressing, site index + 1, 0 = empty */
+	size_t site_idx_cap;
+	__u32 walk;      /* walks begun */
+	bool initial;
+	__u64 walk_ts;
+	struct gsites_stats st;
+};
+
+static size_t hash64(__u64 x, size_t cap)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x & (cap - 1);
+}
+
+static struct glive *gt_find(const struct gtable *t, __u64 goid)
+{
+	if (!t->cap || !goid)
+		return NULL;
+	for (size_t i = hash64(goid, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (t->v[i].goid == goid)
+			return &t->v[i];
+		if (!t->v[i].goid)
+			return NULL;
+	}
+}
+
+static int gt_grow(struct gtable *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 1024;
+	struct glive *nv = calloc(ncap, sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	for (size_t k = 0; k < t->cap; k++) {
+		size_t i;
+
+		if (!t->v[k].goid)
+			continue;
+		for (i = hash64(t->v[k].goid, ncap); nv[i].goid; i = (i + 1) & (ncap - 1))
+			;
+		nv[i] = t->v[k];
+	}
+	free(t->v);
+	t->v = nv;
+	t->cap = ncap;
+	return 0;
+}
+
+/* A new zeroed entry for goid (which must not be there), or NULL (no memory). */
+static struct glive *gt_insert(struct gtable *t, __u64 goid)
+{
+	size_t i;
+
+	if ((t->n + 1) * 4 > t->cap * 3 && gt_grow(t))
+		return NULL;
+	for (i = hash64(goid, t->cap); t->v[i].goid; i = (i + 1) & (t->cap - 1))
+		;
+	memset(&t->v[i], 0, sizeof(t->v[i]));
+	t->v[i].goid = goid;
+	t->v[i].status = ~0u;
+	t->n++;
+	return &t->v[i];
+}
+
+/* Linear probing deletion by backward shift: no tombstones. */
+static void gt_remove(struct gtable *t, struct glive *e)
+{
+	size_t i = e - t->v, j = i;
+
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & (t->cap - 1);
+		if (!t->v[j].goid)
+			break;
+		k = hash64(t->v[j].goid, t->cap);
+		/* Move j back to i unless its home k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t->v[i] = t->v[j];
+		i = j;
+	}
+	t->v[i].goid = 0;
+	t->n--;
+}
+
+static size_t site_hash(__u64 gopc, __u64 startpc, size_t cap)
+{
+	return hash64(gopc * 0x9e3779b97f4a7c15ull ^ startpc, cap);
+}
+
+static int site_idx_grow(struct gsites *s)
+{
+	size_t ncap = s->site_idx_cap ? s->site_idx_cap * 2 : 256;
+	__u32 *nv = calloc(ncap, sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	for (size_t k = 0; k < s->nsites; k++) {
+		size_t i = site_hash(s->sites[k]->gopc, s->sites[k]->startpc, ncap);
+
+		while (nv[i])
+			i = (i + 1) & (ncap - 1);
+		nv[i] = k + 1;
+	}
+	free(s->site_idx);
+	s->site_idx = nv;
+	s->site_idx_cap = ncap;
+	return 0;
+}
+
+/* The index of site (gopc, startpc), created when new; -1 without memory. */
+static long site_get(struct gsites *s, __u64 gopc, __u64 startpc)
+{
+	struct gsite *site;
+	size_t i;
+
+	if (s->site_idx_cap) {
+		for (i = site_hash(gopc, startpc, s->site_idx_cap); s->site_idx[i];
+		     i = (i + 1) & (s->site_idx_cap - 1)) {
+			site = s->sites[s->site_idx[i] - 1];
+			if (site->gopc == gopc && site->startpc == startpc)
+				return s->site_idx[i] - 1;
+		}
+	}
+	if (s->nsites == s->sites_cap) {
+		size_t ncap = s->sites_cap ? s->sites_cap * 2 : 64;
+		struct gsite **nv = realloc(s->sites, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		s->sites = nv;
+		s->sites_cap = ncap;
+	}
+	if ((s->nsites + 1) * 2 > s->site_idx_cap && site_idx_grow(s))
+		return -1;
+	site = calloc(1, sizeof(*site));
+	if (!site)
+		return -1;
+	site->gopc = gopc;
+	site->startpc = startpc;
+	if (s->namer)
+		s->namer(s->namer_ctx, site);
+	for (i = site_hash(gopc, startpc, s->site_idx_cap); s->site_idx[i];
+	     i = (i + 1) & (s->site_idx_cap - 1))
+		;
+	s->sites[s->nsites] = site;
+	s->site_idx[i] = ++s->nsites;
+	return s->nsites - 1;
+}
+
+int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **out)
+{
+	struct gsites *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->namer = namer;
+	s->namer_ctx = ctx;
+	s->start_ns = start_ns;
+	*out = s;
+	return 0;
+}
+
+void gsites__free(struct gsites *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nsites; i++) {
+		free(s->sites[i]->hist);
+		free(s->sites[i]);
+	}
+	free(s->sites);
+	free(s->site_idx);
+	free(s->live.v);
+	free(s->pending.v);
+	free(s);
+}
+
+static void alive_changed(struct gsite *site)
+{
+	if (site->alive < site->min_alive)
+		site->min_alive = site->alive;
+	if (site->alive > site->max_alive)
+		site->max_alive = site->alive;
+}
+
+static void add_live(struct gsites *s, long idx, __u64 goid, __u64 create_ts)
+{
+	struct glive *e = gt_insert(&s->live, goid);
+
+	if (!e)
+		return;
+	e->site = idx;
+	e->create_ts = create_ts;
+	e->insert_walk = s->walk;
+	s->sites[idx]->alive++;
+	alive_changed(s->sites[idx]);
+}
+
+void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts)
+{
+	struct glive *e;
+	long idx;
+
+	if (!goid)
+		return;
+	s->st.events_create++;
+	idx = site_get(s, gopc, startpc);
+	if (idx < 0)
+		return;
+	s->sites[idx]->created++;
+	e = gt_find(&s->live, goid);
+	if (e) {
+		/* Already found by a walk that ran after it was created. */
+		s->st.dup_create++;
+		e->create_ts = ts;
+		return;
+	}
+	e = gt_find(&s->pending, goid);
+	if (e)
+		gt_remove(&s->pending, e);
+	add_live(s, idx, goid, ts);
+}
+
+static void hist_add(struct gsite *site, __u64 v)
+{
+	if (!site->hist) {
+		site->hist = calloc(HBUCKETS, sizeof(*site->hist));
+		if (!site->hist)
+			return;
+	}
+	site->hist[hist_index(v)]++;
+	site->nlifetimes++;
+	if (v > site->lifetime_max)
+		site->lifetime_max = v;
+}
+
+void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts)
+{
+	struct glive *e;
+	struct gsite *site;
+	long idx;
+
+	if (!goid)
+		return;
+	s->st.events_exit++;
+	e = gt_find(&s->pending, goid);
+	if (e)
+		gt_remove(&s->pending, e);
+	e = gt_find(&s->live, goid);
+	if (!e) {
+		/* Created before the attach and gone before the first walk. */
+		s->st.unknown_exit++;
+		idx = site_get(s, gopc, startpc);
+		if (idx >= 0)
+			s->sites[idx]->exited++;
+		return;
+	}
+	site = s->sites[e->site];
+	site->exited++;
+	if (site->alive)
+		site->alive--;
+	alive_changed(site);
+	if (e->create_ts && ts >= e->create_ts)
+		hist_add(site, ts - e->create_ts);
+	gt_remove(&s->live, e);
+}
+
+void gsites__walk_begin(struct gsites *s, __u64 ts, bool initial)
+{
+	s->walk++;
+	s->walk_ts = ts;
+	s->initial = initial;
+	s->st.walks++;
+}
+
+static void note_state(struct glive *e, const struct gsite_g *g, __u64 ts)
+{
+	bool parked = g->status == GS_WAITING || g->status == GS_LEAKED;
+
+	if (!parked)
+		e->parked_since = 0;
+	else if (!e->parked_since || e->status != g->status || e->waitreason != g->waitreason)
+		e->parked_since = ts;
+	e->status = g->status;
+	e->waitreason = g->waitreason;
+	e->waitsince = g->waitsince;
+	e->last_walk = 0; /* set by the caller */
+	e->miss = 0;
+}
+
+void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
+{
+	struct glive *e = gt_find(&s->live, g->goid);
+	long idx;
+
+	if (!g->goid)
+		return;
+	if (e) {
+		note_state(e, g, s->walk_ts);
+		e->last_walk = s->walk;
+		return;
+	}
+	idx = site_get(s, g->gopc, g->startpc);
+	if (idx < 0)
+		return;
+	e = gt_find(&s->pending, g->goid);
+	if (!s->initial && (!e || e->last_walk + 1 != s->walk)) {
+		/* Seen once: its creation event may still be in the ring buffer. */
+		if (!e)
+			e = gt_insert(&s->pending, g->goid);
+		if (e) {
+			e->site = idx;
+			e->last_walk = s->walk;
+		}
+		return;
+	}
+	if (e)
+		gt_remove(&s->pending, e);
+	add_live(s, idx, g->goid, 0);
+	e = gt_find(&s->live, g->goid);
+	if (!e)
+		return;
+	if (s->initial) {
+		s->sites[idx]->at_attach++;
+	} else {
+		s->sites[idx]->discovered++;
+		s->st.discovered++;
+	}
+	note_state(e, g, s->walk_ts);
+	e->last_walk = s->walk;
+}
+
+/* Per-site states and ages from the live table. */
+static void refresh(struct gsites *s, __u64 threshold_ns)
+{
+	for (size_t i = 0; i < s->nsites; i++) {
+		struct gsite *site = s->sites[i];
+
+		memset(site->waits, 0, sizeof(site->waits));
+		site->running = site->runnable = site->syscall = site->leaked = site->other = 0;
+		site->parked_long = 0;
+		site->oldest_create = 0;
+		site->oldest_before_attach = false;
+	}
+	for (size_t k = 0; k < s->live.cap; k++) {
+		struct glive *e = &s->live.v[k];
+		struct gsite *site;
+
+		if (!e->goid)
+			continue;
+		site = s->sites[e->site];
+		switch (e->status) {
+		case GS_WAITING:
+			site->waits[e->waitreason % GSITE_MAX_WAIT]++;
+			break;
+		case GS_LEAKED:
+			site->leaked++;
+			break;
+		case GS_RUNNING:
+			site->running++;
+			break;
+		case GS_RUNNABLE:
+			site->runnable++;
+			break;
+		case GS_SYSCALL:
+			site->syscall++;
+			break;
+		default:
+			site->other++;
+			break;
+		}
+		if (e->status == GS_LEAKED ||
+		    (e->parked_since && s->walk_ts - e->parked_since >= threshold_ns))
+			site->parked_long++;
+		if (!e->create_ts)
+			site->oldest_before_attach = true;
+		else if (!site->oldest_create || e->create_ts < site->oldest_create)
+			site->oldest_create = e->create_ts;
+	}
+}
+
+void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
+{
+	__u64 *gone = NULL;
+	size_t ngone = 0;
+
+	if (s->initial) {
+		for (size_t i = 0; i < s->nsites; i++) {
+			s->sites[i]->alive_at_start = s->sites[i]->alive;
+			s->sites[i]->min_alive = s->sites[i]->alive;
+		}
+	}
+	if (complete && s->live.n)
+		gone = calloc(s->live.n, sizeof(*gone));
+	for (size_t k = 0; gone && k < s->live.cap; k++) {
+		struct glive *e = &s->live.v[k];
+
+		/* Not seen, and in the table since before this walk began. */
+		if (e->goid && e->last_walk != s->walk && e->insert_walk < s->walk &&
+		    ++e->miss >= 2)
+			gone[ngone++] = e->goid;
+	}
+	for (size_t i = 0; i < ngone; i++) {
+		struct glive *e = gt_find(&s->live, gone[i]);
+		struct gsite *site = s->sites[e->site];
+
+		site->lost++;
+		s->st.lost++;
+		if (site->alive)
+			site->alive--;
+		alive_changed(site);
+		gt_remove(&s->live, e);
+	}
+	free(gone);
+	/* Pending ones not seen again are gone (or their event came). */
+	gone = NULL;
+	ngone = 0;
+	if (s->pending.n)
+		gone = calloc(s->pending.n, sizeof(*gone));
+	for (size_t k = 0; gone && k < s->pending.cap; k++)
+		if (s->pending.v[k].goid && s->pending.v[k].last_walk != s->walk)
+			gone[ngone++] = s->pending.v[k].goid;
+	for (size_t i = 0; i < ngone; i++)
+		gt_remove(&s->pending, gt_find(&s->pending, gone[i]));
+	free(gone);
+	s->initial = false;
+	refresh(s, threshold_ns);
+}
+
+size_t gsites__count(const struct gsites *s)
+{
+	return s->nsites;
+}
+
+struct gsite *gsites__at(struct gsites *s, size_t i)
+{
+	return i < s->nsites ? s->sites[i] : NULL;
+}
+
+__u64 gsites__lifetime_pct(const struct gsite *site, double p)
+{
+	__u64 rank, sum = 0;
+
+	if (!site->hist || !site->nlifetimes)
+		return 0;
+	rank = (__u64)ceil(p / 100.0 * site->nlifetimes);
+	if (rank < 1)
+		rank = 1;
+	for (unsigned int i = 0; i < HBUCKETS; i++) {
+		sum += site->hist[i];
+		if (sum >= rank) {
+			__u64 mid = hist_mid(i);
+
+			return mid < site->lifetime_max ? mid : site->lifetime_max;
+		}
+	}
+	return site->lifetime_max;
+}
+
+void gsites__totals(const struct gsites *s, bool system, __u64 *alive, __u64 *created,
+		    __u64 *exited)
+{
+	*alive = *created = *exited = 0;
+	for (size_t i = 0; i < s->nsites; i++) {
+		if (s->sites[i]->system != system)
+			continue;
+		*alive += s->sites[i]->alive;
+		*created += s->sites[i]->created;
+		*exited += s->sites[i]->exited;
+	}
+}
+
+__u64 gsites__live_count(const struct gsites *s)
+{
+	return s->live.n;
+}
+
+static int cmp_leak(const void *a, const void *b)
+{
+	const struct gsite_leak *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	if (x->site->alive != y->site->alive)
+		return x->site->alive < y->site->alive ? 1 : -1;
+	return x->oldest_age_ns < y->oldest_age_ns ? 1 : x->oldest_age_ns > y->oldest_age_ns ? -1 : 0;
+}
+
+size_t gsites__leaks(struct gsites *s, __u64 now, struct gsite_leak *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nsites && n < max; i++) {
+		struct gsite *site = s->sites[i];
+		struct gsite_leak *l = &out[n];
+		__u64 growth = site->alive - site->min_alive;
+		double parked_frac, churn;
+
+		if (site->system || !site->alive)
+			continue;
+		/*
+		 * Go's own verdict (go1.26+ goroutine leak profile) needs no
+		 * window; otherwise one more goroutine (the main one, a server's
+		 * accept loop) is not a trend.
+		 */
+		if (!site->leaked && (growth < 2 || site->parked_long * 2 < site->alive))
+			continue;
+		memset(l, 0, sizeof(*l));
+		l->site = site;
+		l->growth = growth;
+		l->parked_long = site->parked_long;
+		l->gleaked = site->leaked > 0;
+		l->top_wait = -1;
+		for (int w = 0; w < GSITE_MAX_WAIT; w++) {
+			if (site->waits[w] > l->top_wait_n) {
+				l->top_wait_n = site->waits[w];
+				l->top_wait = w;
+			}
+		}
+		if (site->oldest_before_attach)
+			l->oldest_age_ns = now - s->start_ns;
+		else if (site->oldest_create && now > site->oldest_create)
+			l->oldest_age_ns = now - site->oldest_create;
+		/*
+		 * Growth counts most, weighed by how much of the site is parked;
+		 * a site that also lets many of its goroutines exit is churn
+		 * more likely than a leak.
+		 */
+		parked_frac = (double)site->parked_long / site->alive;
+		churn = site->created ? (double)site->exited / site->created : 0;
+		l->score = ((double)growth + (l->gleaked ? site->leaked : 0)) * parked_frac *
+			   (1.0 - 0.5 * churn);
+		n++;
+	}
+	qsort(out, n, sizeof(*out), cmp_leak);
+	return n;
+}
+
+void gsites__stats(const struct gsites *s, struct gsites_stats *st)
+{
+	*st = s->st;
+}
