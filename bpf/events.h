@@ -16,6 +16,7 @@
 
 enum gopry_event_type {
 	EV_PROBE = 1,
+	EV_PROBE_STACK, /* struct gopry_event_probe_stack */
 };
 
 /*
@@ -55,7 +56,16 @@ struct gopry_read {
 	__s64 off;
 };
 
-/* gopry_probe_spec.flags: reserved for per-probe options (e.g. stacks). */
+/*
+ * gopry_probe_spec.flags. GOPRY_SPEC_USER_STACK: also walk the user stack
+ * by frame pointers (Go keeps them on amd64) from RBP and send an
+ * EV_PROBE_STACK record. GOPRY_SPEC_RET_AT_SP: the probe sits before the
+ * function pushes its frame, so [SP] is the return address into the caller
+ * and RBP is still the caller's frame: [SP] becomes frame 1.
+ */
+#define GOPRY_SPEC_USER_STACK (1u << 0)
+#define GOPRY_SPEC_RET_AT_SP (1u << 1)
+#define GOPRY_MAX_STACK 128 /* a power of two: the BPF side masks indices */
 
 struct gopry_probe_spec {
 	/* Link-time address of the probed instruction: bias = IP - vaddr. */
@@ -81,6 +91,14 @@ struct gopry_event_probe {
 	__u32 pad;
 	__u64 regs[GOPRY_NREGS];
 	__u64 reads[GOPRY_MAX_READS];
+};
+
+/* EV_PROBE_STACK: a probe hit with the user stack, leaf first (ips[0] = IP). */
+struct gopry_event_probe_stack {
+	struct gopry_event_probe ev; /* ev.type = EV_PROBE_STACK */
+	__u32 nframes;
+	__u32 truncated; /* the stack is deeper than GOPRY_MAX_STACK frames */
+	__u64 ips[GOPRY_MAX_STACK];
 };
 
 /* Per-CPU counters, read and summed by user space. */

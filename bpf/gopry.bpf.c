@@ -65,25 +65,71 @@ static __always_inline int read_user(__u64 *dst, __u8 size, __u64 addr)
 	}
 }
 
+/*
+ * A frame-pointer walk: [fp] is the caller's fp, [fp + 8] the return address.
+ * Done here rather than with bpf_get_stack so that the frame of a probe
+ * placed before `push rbp` (the caller, at [SP]) does not depend on whether
+ * the kernel's unwinder knows about function-entry uprobes.
+ */
+static __always_inline void walk_stack(struct gopry_event_probe_stack *sev, struct pt_regs *ctx,
+				       __u32 flags)
+{
+	__u64 fp = ctx->bp, ret = 0;
+	__u32 n = 0;
+
+	sev->truncated = 0;
+	sev->ips[n++] = ctx->ip;
+	if ((flags & GOPRY_SPEC_RET_AT_SP) &&
+	    bpf_probe_read_user(&ret, sizeof(ret), (void *)ctx->sp) == 0 && ret)
+		sev->ips[n++] = ret;
+	for (int i = 0; i < GOPRY_MAX_STACK - 2; i++) {
+		__u64 frame[2];
+
+		/*
+		 * No "callers are above" rule: systemstack's frames chain from
+		 * the g0 stack to the goroutine's, which may lie below it.
+		 */
+		if (!fp || (fp & 7) || n >= GOPRY_MAX_STACK)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		sev->ips[n & (GOPRY_MAX_STACK - 1)] = frame[1];
+		n++;
+		if (frame[0] == fp)
+			break;
+		fp = frame[0];
+	}
+	if (n >= GOPRY_MAX_STACK && fp)
+		sev->truncated = 1;
+	sev->nframes = n;
+}
+
 SEC("uprobe")
 int gopry_probe(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_attach_cookie(ctx);
 	const volatile struct gopry_probe_spec *spec;
+	struct gopry_event_probe_stack *sev = NULL;
 	struct gopry_event_probe *ev;
 	__u64 bias;
-	__u32 n;
+	__u32 n, flags;
 
 	if (id >= GOPRY_MAX_PROBES)
 		return 0;
 	spec = &cfg.probes[id];
+	flags = spec->flags;
 
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (flags & GOPRY_SPEC_USER_STACK) {
+		sev = bpf_ringbuf_reserve(&events, sizeof(*sev), 0);
+		ev = sev ? &sev->ev : NULL;
+	} else {
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	}
 	if (!ev) {
 		count(false);
 		return 0;
 	}
-	ev->type = EV_PROBE;
+	ev->type = sev ? EV_PROBE_STACK : EV_PROBE;
 	ev->probe = id;
 	ev->ts = bpf_ktime_get_ns();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -137,6 +183,9 @@ int gopry_probe(struct pt_regs *ctx)
 		if (read_user(&ev->reads[i], rd->size, addr) == 0)
 			ev->read_ok |= 1u << i;
 	}
+
+	if (sev)
+		walk_stack(sev, ctx, flags);
 
 	/* No wakeup from the traced thread: user space drains on a timer. */
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);

@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""End-to-end check of --heap, --allocs, --set-memprofilerate and --src.
+
+For every toolchain x build mode, runs tests/workloads/allocs/prof (70% of
+bytes at SITE-BIG, 20% at SITE-SMALL, 10% at SITE-OTHER) under
+`gopry -j --heap --allocs F` and checks: the top two sites and their byte
+shares (+-10 points); that toolchain's `go tool pprof -top` on F agrees; the
+live heap gopry reports at each GC equals the workload's HeapAlloc after
+runtime.GC() within 1%. Per toolchain, allocs/noprof (no reference to
+runtime.MemProfile) attached by PID: gopry says profiling is disabled; with
+--set-memprofilerate the sites appear and afterwards the target's
+MemProfileRate reads 0 again. Two cases add --src and look for the
+compiler's reason at SITE-SMALL.
+
+Usage: tests/e2e/heap.py [-k SUBSTRING]
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
+BUILD = os.path.join(TOP, "tests", "build-go.sh")
+CACHE = os.environ.get("GOPRY_CACHE", os.path.join(TOP, ".cache"))
+VERSIONS = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"]
+MODES = ["default", "stripped", "pie", "cgo"]
+WORK = os.path.join(TOP, "tests", "workloads", "allocs", "prof", "work.go")
+SRC_CASES = {("1.19", "default"), ("1.27", "stripped")}
+TIMEOUT = 90
+
+
+def site_lines():
+    lines = {}
+    with open(WORK) as f:
+        for i, l in enumerate(f, 1):
+            m = re.search(r"// (SITE-\w+)", l)
+            if m:
+                lines[m.group(1)] = i
+    return lines
+
+
+SITES = site_lines()
+
+
+def goroot(v):
+    return os.path.join(CACHE, "go", v, "usr", "lib", "go-" + v)
+
+
+def build(v, mode, wl):
+    r = subprocess.run([BUILD, v, mode, wl], capture_output=True, text=True, timeout=900)
+    if r.returncode:
+        raise RuntimeError("build %s %s %s: %s" % (v, mode, wl, r.stderr[-300:]))
+    return r.stdout.strip()
+
+
+def records(out):
+    recs = []
+    for l in out.splitlines():
+        if l.startswith("{"):
+            try:
+                recs.append(json.loads(l))
+            except ValueError:
+                pass
+    return recs
+
+
+def check_sites(recs, why):
+    sites = [r for r in recs if r.get("type") == "alloc_site"]
+    if len(sites) < 2:
+        why.append("fewer than 2 alloc_site records")
+        return sites
+    want = [("SITE-BIG", "main.bigAlloc", 0.70), ("SITE-SMALL", "main.smallAlloc", 0.20)]
+    for s, (marker, func, share) in zip(sites, want):
+        if s["func"] != func or s["line"] != SITES[marker] or not s["file"].endswith("work.go"):
+            why.append("site %d is %s %s:%d, want %s work.go:%d" %
+                       (s["rank"], s["func"], s["file"], s["line"], func, SITES[marker]))
+        if abs(s["share"] - share) > 0.10:
+            why.append("%s share %.3f, want %.2f+-0.10" % (func, s["share"], share))
+    return sites
+
+
+def check_pprof(v, path, why):
+    # go1.24+ builds `go tool pprof` on first use: share build-go.sh's cache.
+    env = dict(os.environ, PPROF_TMPDIR=tempfile.gettempdir(), GOTOOLCHAIN="local",
+               GOCACHE=os.path.join(CACHE, "gocache", v))
+    r = subprocess.run([os.path.join(goroot(v), "bin", "go"), "tool", "pprof", "-top",
+                        "-sample_index=alloc_space", path],
+                       capture_output=True, text=True, timeout=180, env=env)
+    rows = [l.split() for l in r.stdout.splitlines() if re.match(r"^\s+[\d.]+[kMG]?B\s", l)]
+    if r.returncode or len(rows) < 2:
+        why.append("go tool pprof -top: rc %d %s" % (r.returncode, r.stderr[-200:]))
+        return
+    for row, (func, share) in zip(rows, [("main.bigAlloc", 70), ("main.smallAlloc", 20)]):
+        flat = float(row[1].rstrip("%"))
+        if row[5] != func or abs(flat - share) > 10:
+            why.append("pprof -top row %s %s%%, want %s ~%d%%" % (row[5], row[1], func, share))
+
+
+def check_heap(recs, err, why):
+    gcs = {r.get("gc"): r for r in recs if r.get("type") == "heap" and r.get("event") == "gc"}
+    forced = [(int(a), int(b)) for a, b in re.findall(r"gc numgc=(\d+) heapalloc=(\d+)", err)]
+    if not forced:
+        why.append("the workload reported no forced GC")
+    for n, ha in forced:
+        r = gcs.get(n)
+        if not r or r.get("heap_live") is None:
+            why.append("no heap record for gc %d" % n)
+        elif abs(r["heap_live"] - ha) > 0.01 * ha:
+            why.append("gc %d heap_live %d vs HeapAlloc %d" % (n, r["heap_live"], ha))
+    if not any(r.get("event") == "interval" for r in recs if r.get("type") == "heap"):
+        why.append("no interval heap record")
+
+
+def case_prof(v, mode):
+    why = []
+    binp = build(v, mode, "allocs/prof")
+    with tempfile.TemporaryDirectory() as tmp:
+        pb = os.path.join(tmp, "a.pb.gz")
+        cmd = [GOPRY, "-j", "--heap", "--allocs", pb]
+        if (v, mode) in SRC_CASES:
+            cmd += ["--src", os.path.join(TOP, "tests", "workloads", "allocs", "prof")]
+        cmd += ["--", binp, "-d", "1.6s", "-gc", "400ms", "-rate", "150"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+        if r.returncode:
+            return ["gopry exited %d: %s" % (r.returncode, r.stderr[-300:])]
+        recs = records(r.stdout)
+        sites = check_sites(recs, why)
+        check_heap(recs, r.stderr, why)
+        if os.path.exists(pb):
+            check_pprof(v, pb, why)
+        else:
+            why.append("no %s" % pb)
+        if (v, mode) in SRC_CASES and len(sites) >= 2:
+            esc = sites[1].get("escape") or ""
+            if "&item{...} escapes to heap" not in esc:
+                why.append("--src: SITE-SMALL escape %r" % esc)
+    return why
+
+
+def wait_line(p, pat, deadline):
+    buf = ""
+    while time.time() < deadline:
+        l = p.stderr.readline()
+        if not l:
+            break
+        buf += l
+        if re.search(pat, l):
+            return buf
+    return buf
+
+
+def case_noprof(v, mode):
+    why = []
+    binp = build(v, mode, "allocs/noprof")
+    p = subprocess.Popen([binp, "-d", "6s", "-gc", "10s", "-rate", "100"],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        wait_line(p, r"memprofilerate=", time.time() + 10)
+        pid = str(p.pid)
+        r = subprocess.run([GOPRY, "-j", "-d", "0.8", "--allocs", os.devnull + ".x", "-p", pid],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        recs = records(r.stdout)
+        if r.returncode or "MemProfileRate is 0" not in r.stderr or \
+                not any(x.get("type") == "warning" and "disabled" in x.get("message", "")
+                        for x in recs):
+            why.append("no 'profiling disabled' report (rc %d): %s" %
+                       (r.returncode, r.stderr[-300:]))
+        if any(x.get("type") == "alloc_site" for x in recs):
+            why.append("alloc sites without profiling")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([GOPRY, "-j", "-d", "1.5", "--set-memprofilerate", "65536",
+                                "--allocs", os.path.join(tmp, "a.pb.gz"), "-p", pid],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+        if r.returncode or "WROTE runtime.MemProfileRate = 65536" not in r.stderr or \
+                "restored runtime.MemProfileRate = 0" not in r.stderr:
+            why.append("opt-in not announced/restored (rc %d): %s" %
+                       (r.returncode, r.stderr[-400:]))
+        check_sites(records(r.stdout), why)
+        _, rest = p.communicate(timeout=TIMEOUT)
+        rates = re.findall(r"memprofilerate=(\d+)", rest)
+        if "65536" not in rates:
+            why.append("the target never saw MemProfileRate 65536")
+        if not rates or rates[-1] != "0":
+            why.append("MemProfileRate after gopry: %s, want 0" % (rates[-1:] or "?"))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return why
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", action="append", default=[])
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP heap: needs root (BPF, uprobes)")
+        return 0
+    cases = []
+    for i, v in enumerate(VERSIONS):
+        if not os.path.exists(os.path.join(goroot(v), "bin", "go")):
+            print("SKIP heap.go%s: toolchain not cached" % v)
+            continue
+        for m in MODES:
+            cases.append(("heap.go%s.%s" % (v, m), case_prof, v, m))
+        cases.append(("heap.go%s.noprof.%s" % (v, MODES[i % 4]), case_noprof, v, MODES[i % 4]))
+    cases = [c for c in cases if not args.k or any(k in c[0] for k in args.k)]
+    # Build first (serially per toolchain): the runs then stay within their timeouts.
+    for name, fn, v, m in cases:
+        try:
+            build(v, m, "allocs/prof" if fn is case_prof else "allocs/noprof")
+        except Exception as e:  # reported by the case itself
+            print("e2e: %s" % e, file=sys.stderr)
+    failed = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        futs = {ex.submit(fn, v, m): name for name, fn, v, m in cases}
+        for f in concurrent.futures.as_completed(futs):
+            name = futs[f]
+            try:
+                why = f.result()
+            except Exception as e:
+                why = ["%s: %s" % (type(e).__name__, e)]
+            if why:
+                failed += 1
+                print("FAIL %s: %s" % (name, "; ".join(why)), flush=True)
+            else:
+                print("PASS %s" % name, flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

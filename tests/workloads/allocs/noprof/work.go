@@ -1,0 +1,1 @@
+../prof/work.go
