@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ginventory.h"
@@ -57,6 +58,20 @@ static void decode_g(const struct go_layout *lay, const __u8 *buf, struct gsite_
 	g->startpc = field(buf, lay->off[GF_G_STARTPC], 8);
 }
 
+static bool same_g(const struct gsite_g *a, const struct gsite_g *b)
+{
+	return a->status == b->status && a->goid == b->goid && a->gopc == b->gopc &&
+	       a->startpc == b->startpc && a->waitreason == b->waitreason;
+}
+
+static bool has_null(const __u64 *ptrs, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!ptrs[k])
+			return true;
+	return false;
+}
+
 /*
  * Two reads of the g that agree on identity and state. A g being reused
  * (a dead one handed to a new goroutine) or changing state differs between
@@ -77,8 +92,7 @@ static int read_g(const struct target *t, const struct go_layout *lay, __u64 gp,
 			return err;
 		decode_g(lay, a, &ga);
 		decode_g(lay, b, &gb);
-		if (ga.status == gb.status && ga.goid == gb.goid && ga.gopc == gb.gopc &&
-		    ga.startpc == gb.startpc && ga.waitreason == gb.waitreason) {
+		if (same_g(&ga, &gb)) {
 			*g = gb;
 			return 0;
 		}
@@ -92,7 +106,8 @@ int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 
 {
 	__u64 base = lay->global[GG_ALLGS] + bias, len, arr;
 	size_t gspan = span(lay);
-	__u64 *ptrs;
+	__u8 *copy_a = NULL, *copy_b = NULL;
+	__u64 *ptrs = NULL;
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -112,23 +127,42 @@ int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 
 		return -ERANGE;
 	st->allglen = len;
 	ptrs = malloc(CHUNK * sizeof(*ptrs));
-	if (!ptrs)
-		return -ENOMEM;
+	copy_a = malloc((size_t)CHUNK * gspan);
+	copy_b = malloc((size_t)CHUNK * gspan);
+	if (!ptrs || !copy_a || !copy_b) {
+		err = -ENOMEM;
+		goto free_ptrs;
+	}
 	for (__u64 i = 0; i < len; i += CHUNK) {
 		size_t n = len - i < CHUNK ? len - i : CHUNK;
+		bool batched;
 
 		err = target__read(t, arr + i * 8, ptrs, n * 8);
 		if (err)
 			goto free_ptrs;
+		/*
+		 * Two batched copies of every g in the chunk, a few syscalls in
+		 * all; any g whose copies disagree (or a batch that could not be
+		 * read whole) is read again on its own.
+		 */
+		batched = !has_null(ptrs, n) && !target__readv(t, ptrs, n, gspan, copy_a) &&
+			  !target__readv(t, ptrs, n, gspan, copy_b);
 		for (size_t k = 0; k < n; k++) {
-			struct gsite_g g;
-			int rerr;
+			struct gsite_g g, g2;
+			int rerr = -EAGAIN;
 
 			if (!ptrs[k]) {
 				st->invalid++;
 				continue;
 			}
-			rerr = read_g(t, lay, ptrs[k], gspan, &g);
+			if (batched) {
+				decode_g(lay, copy_a + k * gspan, &g);
+				decode_g(lay, copy_b + k * gspan, &g2);
+				if (same_g(&g, &g2))
+					rerr = 0;
+			}
+			if (rerr)
+				rerr = read_g(t, lay, ptrs[k], gspan, &g);
 			if (rerr == -EAGAIN) {
 				st->torn++;
 				continue;
@@ -154,6 +188,8 @@ int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 
 		}
 	}
 free_ptrs:
+	free(copy_b);
+	free(copy_a);
 	free(ptrs);
 	return err;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -24,14 +25,69 @@ static int stat_identity(struct target *t)
 	return 0;
 }
 
+/*
+ * An exec of the same binary keeps /proc/PID/exe's identity, but replaces
+ * the address space, and a /proc/PID/mem descriptor stays bound to the one
+ * it was opened on: once that is gone, reads return 0 bytes. Best effort:
+ * without the right to read the target's memory, only the identity check
+ * remains.
+ */
+static void watch_image(struct target *t)
+{
+	char path[64], line[256];
+	unsigned long long lo;
+	FILE *f;
+	char b;
+
+	t->mem_fd = -1;
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "%llx-", &lo) != 1) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
+	t->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (t->mem_fd < 0)
+		return;
+	t->mem_addr = lo;
+	if (pread(t->mem_fd, &b, 1, (off_t)lo) != 1) {
+		close(t->mem_fd);
+		t->mem_fd = -1;
+	}
+}
+
+/* True when the image watch_image saw has been replaced by an exec. */
+static bool image_replaced(struct target *t)
+{
+	struct stat st;
+	char exe[64];
+	char b;
+
+	if (t->mem_fd < 0 || pread(t->mem_fd, &b, 1, (off_t)t->mem_addr) != 0)
+		return false;
+	/* The old image is gone; a live exe link means a new one replaced it. */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	if (stat(exe, &st))
+		return false;
+	close(t->mem_fd);
+	t->mem_fd = -1;
+	return true;
+}
+
 int target__open_pid(struct target *t, pid_t pid)
 {
 	char link[64];
 	ssize_t n;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->release_fd = -1;
+	t->mem_fd = -1;
 	if (pid <= 0 || (kill(pid, 0) && errno == ESRCH))
 		return -ESRCH;
 	/* /proc/PID/exe works for deleted binaries and other mount namespaces. */
@@ -39,12 +95,14 @@ int target__open_pid(struct target *t, pid_t pid)
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	n = readlink(link, t->name, sizeof(t->name) - 1);
 	if (n < 0) {
-		int err = -errno;
-
+		err = -errno;
 		return err == -ENOENT ? -ESRCH : err;
 	}
 	t->name[n] = '\0';
-	return stat_identity(t);
+	err = stat_identity(t);
+	if (!err)
+		watch_image(t);
+	return err;
 }
 
 int target__resolve_cmd(struct target *t, const char *cmd)
@@ -54,6 +112,7 @@ int target__resolve_cmd(struct target *t, const char *cmd)
 
 	memset(t, 0, sizeof(*t));
 	t->release_fd = -1;
+	t->mem_fd = -1;
 	t->launched = true;
 	if (strchr(cmd, '/')) {
 		if (access(cmd, X_OK))
@@ -88,7 +147,13 @@ int target__launch(struct target *t, char *const argv[])
 	int fds[2];
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC))
+	/*
+	 * A socket pair rather than a pipe: the child also answers on it. Its end
+	 * is close-on-exec, so EOF after the go byte means the exec succeeded and
+	 * an errno means it failed (a bad interpreter, say), which a pipe in one
+	 * direction could not tell the parent.
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds))
 		return -errno;
 	pid = fork();
 	if (pid < 0) {
@@ -100,13 +165,16 @@ int target__launch(struct target *t, char *const argv[])
 	}
 	if (pid == 0) {
 		char c;
+		int err;
 
 		close(fds[1]);
 		/* Wait until the probes are attached; EOF without a byte means abort. */
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		execv(t->path, argv);
-		fprintf(stderr, "gopry: cannot execute %s: %s\n", t->path, strerror(errno));
+		err = errno;
+		if (write(fds[0], &err, sizeof(err)) != sizeof(err))
+			fprintf(stderr, "gopry: cannot execute %s: %s\n", t->path, strerror(err));
 		_exit(127);
 	}
 	close(fds[0]);
@@ -118,14 +186,27 @@ int target__launch(struct target *t, char *const argv[])
 int target__release(struct target *t)
 {
 	char c = 'g';
-	int err = 0;
+	int err = 0, child_err;
+	ssize_t n;
 
 	if (t->release_fd < 0)
 		return 0;
-	if (write(t->release_fd, &c, 1) != 1)
+	/* MSG_NOSIGNAL: a child killed meanwhile must not SIGPIPE gopry. */
+	if (send(t->release_fd, &c, 1, MSG_NOSIGNAL) != 1)
 		err = -errno;
+	do
+		n = read(t->release_fd, &child_err, sizeof(child_err));
+	while (n < 0 && errno == EINTR);
+	if (!err && n == sizeof(child_err)) {
+		/* The exec failed and the child is exiting: reap it. */
+		err = child_err > 0 ? -child_err : -ENOEXEC;
+		waitpid(t->pid, &t->exit_status, 0);
+		t->exited = true;
+	}
 	close(t->release_fd);
 	t->release_fd = -1;
+	if (!err)
+		watch_image(t);
 	return err;
 }
 
@@ -168,7 +249,7 @@ bool target__alive(struct target *t, bool *execd)
 			return t->launched ? true : (t->exited = true, false);
 		return true;
 	}
-	if (st.st_dev != t->dev || st.st_ino != t->ino) {
+	if (st.st_dev != t->dev || st.st_ino != t->ino || image_replaced(t)) {
 		*execd = true;
 		return false;
 	}
@@ -221,4 +302,29 @@ int target__read(const struct target *t, __u64 addr, void *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int target__readv(const struct target *t, const __u64 *addrs, size_t n, size_t len, void *buf)
+{
+	/* UIO_MAXIOV is 1024: one syscall reads that many goroutines. */
+	enum { BATCH = 1024 };
+	struct iovec local[BATCH], remote[BATCH];
+
+	for (size_t i = 0; i < n; i += BATCH) {
+		size_t k = n - i < BATCH ? n - i : BATCH;
+		ssize_t got;
+
+		for (size_t j = 0; j < k; j++) {
+			local[j].iov_base = (char *)buf + (i + j) * len;
+			local[j].iov_len = len;
+			remote[j].iov_base = (void *)(uintptr_t)addrs[i + j];
+			remote[j].iov_len = len;
+		}
+		got = process_vm_readv(t->pid, local, k, remote, k, 0);
+		if (got < 0)
+			return -errno;
+		if ((size_t)got != k * len)
+			return -EIO;
+	}
+	return 0;
 }

@@ -20,6 +20,8 @@ struct target {
 	char name[PATH_MAX]; /* what to call it in messages */
 	dev_t dev;           /* identity of the binary, to notice an exec */
 	ino_t ino;
+	int mem_fd;          /* /proc/PID/mem of the traced image, -1 if unreadable */
+	__u64 mem_addr;      /* an address mapped in that image */
 };
 
 /* -ESRCH gone, -EACCES/-EPERM not ours to read, 0 ok. */
@@ -36,5 +38,11 @@ bool target__alive(struct target *t, bool *execd);
 /* Load bias of a PIE (0 otherwise) from /proc/PID/maps. */
 int target__load_bias(const struct target *t, const struct gobin *gb, __u64 *bias);
 int target__read(const struct target *t, __u64 addr, void *buf, size_t len);
+/*
+ * Read n regions of len bytes at addrs[] into buf (n * len bytes) with as
+ * few syscalls as possible. 0 when every region was read; -EIO when some
+ * were not (buf is then partly filled; read those one by one), -errno.
+ */
+int target__readv(const struct target *t, const __u64 *addrs, size_t n, size_t len, void *buf);
 
 #endif
