@@ -25,6 +25,18 @@ struct {
 	__type(value, struct gopry_stats);
 } stats SEC(".maps");
 
+struct block {
+	__u8 b[GOPRY_BLOCK_MAX];
+};
+
+/* Per-CPU scratch for a probe's block copy (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct block);
+} blocks SEC(".maps");
+
 static __always_inline void count(bool sent)
 {
 	__u32 zero = 0;
@@ -153,6 +165,22 @@ int gopry_probe(struct pt_regs *ctx)
 	bias = ctx->ip - spec->vaddr;
 
 	n = spec->nreads;
+	__u32 blen = spec->block_len, breg = spec->block_reg;
+	struct block *blk = NULL;
+
+	if (blen && blen < GOPRY_BLOCK_MAX && breg < GOPRY_NREGS) {
+		__u32 zero = 0;
+
+		blk = bpf_map_lookup_elem(&blocks, &zero);
+		/*
+		 * An AND the compiler cannot drop (it knows blen < 256 from the
+		 * test above, the verifier does not after a spill) bounds the size.
+		 */
+		asm volatile("%0 &= 0xff" : "+r"(blen));
+		if (blk && bpf_probe_read_user(blk->b, blen,
+					       (void *)(ev->regs[breg & 0xf] + spec->block_off)))
+			blk = NULL;
+	}
 	for (__u32 i = 0; i < GOPRY_MAX_READS; i++) {
 		const volatile struct gopry_read *rd = &spec->reads[i];
 		/* One load of each volatile field: the bound checked is the one used. */
@@ -177,6 +205,19 @@ int gopry_probe(struct pt_regs *ctx)
 				continue;
 			addr = ev->reads[arg & 0xf] + off;
 			break;
+		case RB_BLOCK: {
+			__u64 v = 0;
+			__u32 sz = rd->size;
+
+			if (!blk || off < 0 || off > GOPRY_BLOCK_MAX - 8 || off + sz > blen)
+				continue;
+			__builtin_memcpy(&v, blk->b + (off & (GOPRY_BLOCK_MAX - 1)), 8);
+			if (sz < 8)
+				v &= (1ULL << (sz * 8)) - 1;
+			ev->reads[i] = v;
+			ev->read_ok |= 1u << i;
+			continue;
+		}
 		default:
 			continue;
 		}

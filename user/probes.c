@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,12 +251,63 @@ void probes__print_json(const struct probe_plan *plan, FILE *f, int pid)
 	}
 }
 
+/*
+ * Fold the register-relative reads of one register into one block copy when
+ * they lie within GOPRY_BLOCK_MAX bytes: one helper call instead of several
+ * on the hot goroutine probes. The register chosen is the one with most reads.
+ */
+void probes__coalesce(struct gopry_probe_spec *s)
+{
+	int best_reg = -1, best_n = 1;
+
+	for (int r = 0; r < GOPRY_NREGS; r++) {
+		int n = 0;
+
+		for (__u32 i = 0; i < s->nreads; i++)
+			n += s->reads[i].base == RB_REG && s->reads[i].arg == r;
+		if (n > best_n) {
+			best_n = n;
+			best_reg = r;
+		}
+	}
+	if (best_reg < 0)
+		return;
+
+	__s64 lo = INT64_MAX, hi = INT64_MIN;
+
+	for (__u32 i = 0; i < s->nreads; i++) {
+		const struct gopry_read *rd = &s->reads[i];
+
+		if (rd->base != RB_REG || rd->arg != best_reg)
+			continue;
+		if (rd->off < lo)
+			lo = rd->off;
+		if (rd->off + 8 > hi)
+			hi = rd->off + 8;
+	}
+	if (hi - lo >= GOPRY_BLOCK_MAX)
+		return;
+	s->block_reg = best_reg;
+	s->block_off = lo;
+	s->block_len = hi - lo;
+	for (__u32 i = 0; i < s->nreads; i++) {
+		struct gopry_read *rd = &s->reads[i];
+
+		if (rd->base != RB_REG || rd->arg != best_reg)
+			continue;
+		rd->base = RB_BLOCK;
+		rd->off -= lo;
+	}
+}
+
 void probes__configure(const struct probe_plan *plan, struct gopry_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->nprobes = plan->n;
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0; i < plan->n; i++) {
 		cfg->probes[i] = plan->v[i].spec;
+		probes__coalesce(&cfg->probes[i]);
+	}
 }
 
 int probes__attach(const struct probe_plan *plan, struct gopry_bpf *skel, pid_t pid,

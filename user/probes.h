@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <linux/types.h> /* events.h is shared with BPF, which has vmlinux.h */
 #include "events.h"
 #include "layout.h"
 
@@ -120,6 +121,9 @@ void probes__note_unavailable(struct probe_plan *plan, const char *what);
 
 void probes__print(const struct probe_plan *plan, FILE *f);
 void probes__print_json(const struct probe_plan *plan, FILE *f, int pid);
+
+/* Fold a spec's reads off one register into one block copy (done by configure). */
+void probes__coalesce(struct gopry_probe_spec *s);
 
 /* Fill the BPF config (rodata) from the plan: call between open and load. */
 void probes__configure(const struct probe_plan *plan, struct gopry_config *cfg);
