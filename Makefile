@@ -15,7 +15,7 @@ endif
 export GOPRY_CACHE ?= $(CURDIR)/.cache
 
 CFLAGS ?= -g -O2
-CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE -std=gnu11
+CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE -std=gnu11 $(SANITIZE)
 CPPFLAGS += -I$(OUTPUT) -Iuser -Ibpf -MMD -MP
 LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -43,7 +43,7 @@ BIN := $(OUTPUT)/gopry
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean deps toolchains demo test test-unit test-e2e fuzz bench format vmlinux
+.PHONY: all clean deps toolchains demo test test-unit test-e2e fuzz bench format vmlinux asan lint
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -99,6 +99,21 @@ $(OUTPUT)/fuzz/fuzz_gobin: tests/fuzz/fuzz_gobin.c $(FUZZ_GOBIN_SRCS) $(wildcard
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-std=gnu11 -D_GNU_SOURCE -Iuser $(filter %.c,$^) -lelf -ldw -lz -o $@
 
+# The unit tests again under ASan and UBSan, in their own output tree (the
+# library and every object rebuilt with the sanitizers); tests/run.sh runs them.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE="$(ASAN_FLAGS)" \
+		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(UNIT_BINS))
+
+# cppcheck and clang-tidy on user/.
+lint: all
+	$(Q)tools/lint.sh
+
+# Overhead benchmarks (minutes; not part of `make test`). README: PERFORMANCE.
+bench: all
+	$(Q)tests/bench/bench.py
+
 fuzz: $(OUTPUT)/fuzz/fuzz_gobin
 	$(Q)tests/fuzz/smoke.sh
 
@@ -108,7 +123,7 @@ demo: deps
 	$(Q)tools/demo.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) asan
 	$(Q)tests/run.sh
 
 test-unit: all $(UNIT_BINS)

@@ -41,12 +41,6 @@ run() {
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
-# Unit tests, gobin's reader tests and the e2e tests all need the toolchains.
-if ! tools/fetch-go.sh >&2; then
-	echo "FAIL fetch-go: could not fetch the Go toolchains"
-	failed=$((failed + 1))
-fi
-
 # unit_tests OUTDIR LABEL: the unit scripts (which find their binaries
 # through $OUTPUT) and the argument-less test binaries built in OUTDIR.
 unit_tests() {
@@ -64,28 +58,41 @@ unit_tests() {
 	done
 }
 
-if [ "$what" = unit ] || [ "$what" = all ]; then
-	out_dir=${OUTPUT:-.output}
-	unit_tests "$out_dir" ""
-	# `make asan` builds the same tests with ASan and UBSan in their own tree.
-	[ -d "$out_dir/asan/tests" ] && unit_tests "$out_dir/asan" "asan: "
-fi
+# The whole run is one function so that bash has parsed all of it before it
+# starts: an edit to this file during a run cannot derail the run.
+main() {
+	# Unit tests, gobin's reader tests and the e2e tests all need the toolchains.
+	if ! tools/fetch-go.sh >&2; then
+		echo "FAIL fetch-go: could not fetch the Go toolchains"
+		failed=$((failed + 1))
+	fi
 
-if [ "$what" = fuzz ] || [ "$what" = all ]; then
-	[ -e tests/fuzz/smoke.sh ] && run tests/fuzz/smoke.sh 900 bash tests/fuzz/smoke.sh
-fi
+	if [ "$what" = unit ] || [ "$what" = all ]; then
+		out_dir=${OUTPUT:-.output}
+		unit_tests "$out_dir" ""
+		# `make asan` builds the same tests with ASan and UBSan in their own tree.
+		[ -d "$out_dir/asan/tests" ] && unit_tests "$out_dir/asan" "asan: "
+		[ -e tools/lint.sh ] && run tools/lint.sh 600 bash tools/lint.sh
+	fi
 
-if [ "$what" = e2e ] || [ "$what" = all ]; then
-	for t in tests/e2e/*.py tests/e2e/*.sh; do
-		[ -f "$t" ] || continue
-		case $t in
-		*.py) run "$t" 1500 /usr/bin/python3 "$t" ;;
-		*.sh) run "$t" 1500 bash "$t" ;;
-		esac
-	done
-fi
+	if [ "$what" = fuzz ] || [ "$what" = all ]; then
+		[ -e tests/fuzz/smoke.sh ] && run tests/fuzz/smoke.sh 900 bash tests/fuzz/smoke.sh
+	fi
 
-summary="$passed passed, $failed failed"
-[ "$skipped" -gt 0 ] && summary+=", $skipped skipped"
-echo "$summary"
-[ "$failed" -eq 0 ]
+	if [ "$what" = e2e ] || [ "$what" = all ]; then
+		for t in tests/e2e/*.py tests/e2e/*.sh; do
+			[ -f "$t" ] || continue
+			case $t in
+			*.py) run "$t" 1500 /usr/bin/python3 "$t" ;;
+			*.sh) run "$t" 1500 bash "$t" ;;
+			esac
+		done
+	fi
+
+	summary="$passed passed, $failed failed"
+	[ "$skipped" -gt 0 ] && summary+=", $skipped skipped"
+	echo "$summary"
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

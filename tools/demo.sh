@@ -5,6 +5,10 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null; then
+		echo "demo: gopry needs root to load its BPF programs; run this as root" >&2
+		exit 1
+	fi
 	echo "demo: gopry needs root to load its BPF programs; re-running with sudo" >&2
 	exec sudo --preserve-env=GOPRY_CACHE "$0" "$@"
 fi

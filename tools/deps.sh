@@ -3,7 +3,7 @@
 # are all there already.
 set -euo pipefail
 pkgs=(clang llvm make gcc libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
-	libcapstone-dev pkg-config python3 libcap2-bin)
+	libcapstone-dev pkg-config python3 libcap2-bin cppcheck clang-tidy util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -526,7 +526,9 @@ static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
 		allocs__scale(e->count, e->bytes, rate, &objs, &bytes);
 		for (k = 0; k < nsites; k++)
 			if (sites[k].f.func == f[first].func && sites[k].f.line == f[first].line &&
-			    !strcmp(sites[k].f.file, f[first].file))
+			    (sites[k].f.file == f[first].file ||
+			     (sites[k].f.file && f[first].file &&
+			      !strcmp(sites[k].f.file, f[first].file))))
 				break;
 		if (k == nsites)
 			sites[nsites++].f = f[first];

@@ -147,7 +147,7 @@ static int index_funcs(struct gobin *gb)
 		err = funcs_from_pclntab(gb);
 	if (err)
 		return err;
-	if (gb->nfunc)
+	if (gb->nfunc && gb->funcs)
 		qsort(gb->funcs, gb->nfunc, sizeof(*gb->funcs), cmp_entry);
 	gb->byname = calloc(gb->nfunc ? gb->nfunc : 1, sizeof(*gb->byname));
 	if (!gb->byname)

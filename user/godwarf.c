@@ -88,7 +88,6 @@ static int build_index(struct godwarf *g)
 
 	while (!err && dwarf_nextcu(g->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu, die;
-		int r;
 
 		if (!dwarf_offdie(g->dw, off + hsize, &cu))
 			break;
@@ -107,7 +106,7 @@ static int build_index(struct godwarf *g)
 			err = add_type(g, &cap, name, dwarf_dieoffset(&die));
 			if (err)
 				break;
-		} while ((r = dwarf_siblingof(&die, &die)) == 0);
+		} while (dwarf_siblingof(&die, &die) == 0);
 	}
 	if (g->ntypes)
 		qsort(g->types, g->ntypes, sizeof(*g->types), cmp_type);

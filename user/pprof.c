@@ -130,6 +130,8 @@ static void buf_reserve(struct buf *b, size_t more)
 
 static void put_raw(struct buf *b, const void *p, size_t len)
 {
+	if (!len)
+		return;
 	buf_reserve(b, len);
 	if (b->err)
 		return;
@@ -225,9 +227,14 @@ static __u64 str_hash(const struct pprof *p, __u32 i)
 	return hash_bytes(p->str[i], strlen(p->str[i]), HASH_SEED);
 }
 
+static __u64 func_hash(const struct func_ent *f)
+{
+	return hash_bytes(&f->file, sizeof(f->file), hash_bytes(&f->name, sizeof(f->name), HASH_SEED));
+}
+
 static __u64 fn_hash(const struct pprof *p, __u32 i)
 {
-	return hash_bytes(&p->fn[i], sizeof(p->fn[i]), HASH_SEED);
+	return func_hash(&p->fn[i]);
 }
 
 static __u64 loc_hash_of(const struct loc_ent *l)
@@ -302,7 +309,7 @@ static __u32 func_id(struct pprof *p, const char *name, const char *file)
 		return 0;
 	if ((h->n + 1) * 2 > h->cap && htab_grow(h, fn_hash, p))
 		goto nomem;
-	for (j = hash_bytes(&f, sizeof(f), HASH_SEED) & (h->cap - 1); h->slot[j];
+	for (j = func_hash(&f) & (h->cap - 1); h->slot[j];
 	     j = (j + 1) & (h->cap - 1)) {
 		const struct func_ent *e = &p->fn[h->slot[j] - 1];
 
