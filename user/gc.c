@@ -90,6 +90,13 @@ struct gc_collector {
 	__s64 stw_stopping; /* finishedStopping - startedStopping, go1.23+ */
 	const char *stw_reason;
 	bool stw_gc;
+	/*
+	 * Before go1.22, Go's own pause of a GC STW runs from work.pauseStart
+	 * (= tSweepTerm or tMarkTerm) to the restart for sweep termination
+	 * and to tEnd for mark termination (go1.19.8 mgc.go:660/733, 849/1001;
+	 * go1.21.13 the same); the transitions carry both, so use them.
+	 */
+	__s64 stw_go_start, stw_go_end;
 	__s64 stw_cycle;
 
 	/* go1.19/1.20: reasons given to stopTheWorld, by goroutine. */
@@ -137,6 +144,8 @@ static void on_start_transition(struct gc_collector *c, const struct gopry_event
 
 	c->have_last_start = true;
 	c->last_start_enable = enable;
+	if (c->stw_active)
+		c->stw_go_start = now;
 	if (enable) {
 		c->in_cycle = true;
 		c->t_sweep_term = now;
@@ -163,6 +172,8 @@ static void on_finish_transition(struct gc_collector *c, const struct gopry_even
 	 * go1.27.3 mgc.go:1473/1484): every figure gctrace prints is final.
 	 */
 	c->have_last_start = false;
+	if (c->stw_active)
+		c->stw_go_end = now;
 	memset(&r, 0, sizeof(r));
 	r.cycle = read_or(ev, RD_FIN_NUMGC, -1);
 	r.forced = read_ok(ev, RD_FIN_USERFORCED) ? (int)(ev->reads[RD_FIN_USERFORCED] & 0xff) : -1;
@@ -229,6 +240,7 @@ static void on_stw_stop(struct gc_collector *c, const struct gopry_event_probe *
 	c->stw_stop_ts = ev->ts;
 	c->stw_started = -1;
 	c->stw_stopping = -1;
+	c->stw_go_start = c->stw_go_end = 0;
 	c->stw_gc = false;
 	if (c->go_minor >= 21) {
 		/* stopTheWorldWithSema(reason stwReason): AL (go1.21.13 proc.go:1353). */
@@ -283,6 +295,11 @@ static void on_stw_start_ret(struct gc_collector *c, const struct gopry_event_pr
 		return;
 	c->stw_active = false;
 	start = c->stw_started > 0 ? c->stw_started : (__s64)c->stw_stop_ts;
+	if (c->go_minor < 22 && c->stw_gc && c->stw_go_start > 0) {
+		start = c->stw_go_start;
+		if (c->stw_go_end > 0)
+			end = c->stw_go_end;
+	}
 	memset(&r, 0, sizeof(r));
 	r.reason = c->stw_reason;
 	r.gc = c->stw_gc;

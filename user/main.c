@@ -140,7 +140,9 @@ static int parse_args(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+p:d:jvVh", opts, NULL)) != -1) {
+	/* getopt's own messages would not start with "gopry: ". */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:d:jvVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -206,7 +208,14 @@ static int parse_args(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
+		case ':':
+			elog("option %s needs an argument", argv[optind - 1]);
+			return -EINVAL;
 		default:
+			if (optopt)
+				elog("unknown option -%c", optopt);
+			else
+				elog("unknown option %s", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
