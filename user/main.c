@@ -365,6 +365,16 @@ static void read_gc_settings(const struct target *t, struct gobin *gb,
 	output__set_gc_settings(out, gogc, limit);
 }
 
+static int newest_table_minor(void)
+{
+	int m = 0;
+
+	for (size_t i = 0; i < layout__table_rows; i++)
+		if (layout__table[i].minor > m)
+			m = layout__table[i].minor;
+	return m;
+}
+
 static int open_binary(struct target *t, struct gobin **gb)
 {
 	char magic[4] = {};
@@ -622,11 +632,19 @@ int main(int argc, char **argv)
 		goto out_free_gobin;
 	}
 	if (plan.unavailable[0]) {
-		char msg[PATH_MAX + 700];
+		char msg[PATH_MAX + 900];
+		const char *why = "";
 
-		snprintf(msg, sizeof(msg), "%s (%s): unavailable in this binary: %s", t.name,
-			 gobin__go_version(gb), plan.unavailable);
-		wlog("%s (supported without DWARF: Go %s)", msg, layout__table_versions());
+		if (!plan.layout.table_version && !gobin__has_dwarf(gb))
+			why = gobin__go_minor(gb) > newest_table_minor()
+				      ? "built with a newer Go than gopry's offsets table and without "
+					"DWARF; "
+				      : "built with a Go gopry has no offsets table for and without "
+					"DWARF; ";
+		snprintf(msg, sizeof(msg), "%s (%s): %sunavailable in this binary: %s", t.name,
+			 gobin__go_version(gb), why, plan.unavailable);
+		wlog("%s (offsets without DWARF are known for Go %s)", msg,
+		     layout__table_versions());
 		output__warning(out, msg);
 	}
 	if (env.dry_run) {

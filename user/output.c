@@ -206,7 +206,11 @@ void output__gc(struct output *o, const struct gc_record *r)
 			       : 0;
 
 	snprintf(at, sizeof(at), "%.3f", since);
-	fprintf(o->f, "gc %lld @%ss: %s+%s+%s ms clock", (long long)r->cycle, at,
+	char cyc[24] = "?";
+
+	if (r->cycle >= 0)
+		snprintf(cyc, sizeof(cyc), "%lld", (long long)r->cycle);
+	fprintf(o->f, "gc %s @%ss: %s+%s+%s ms clock", cyc, at,
 		output__fmt_ns_as_ms(sa, sizeof(sa), a), output__fmt_ns_as_ms(sb, sizeof(sb), b),
 		output__fmt_ns_as_ms(sc, sizeof(sc), c));
 	if (r->heap_start >= 0 && r->heap_end >= 0 && r->heap_live >= 0)
@@ -359,7 +363,7 @@ void output__summary(struct output *o, __u64 now_ns, __u64 sent, __u64 received,
 		o->t.go_version, secs);
 	fprintf(f, "GC cycles: %llu (%llu forced)", (unsigned long long)o->gc_cycles,
 		(unsigned long long)o->gc_forced);
-	if (o->gc_cycles)
+	if (o->gc_cycles && o->first_cycle >= 0)
 		fprintf(f, ", gc %lld..%lld", (long long)o->first_cycle, (long long)o->last_cycle);
 	fputc('\n', f);
 	fprintf(f, "STW pauses (ms): %zu\n", o->stw_gc.n + o->stw_other.n);

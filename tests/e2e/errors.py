@@ -143,6 +143,33 @@ def main():
             os.chmod(old18, 0o755)
             expect("go1.18", ["--", old18], 5, ["Go 1.19"])
 
+        # A newer Go than the offsets table, without DWARF: say so, name what is
+        # unavailable, and still trace what needs no offsets (the STW pauses).
+        try:
+            gc27 = build("1.27", "stripped", "gcwork")
+        except (RuntimeError, OSError, subprocess.SubprocessError) as ex:
+            report("newer-go", f"cannot build gcwork: {ex}")
+            gc27 = None
+        if gc27:
+            data = open(gc27, "rb").read()
+            newer = os.path.join(d, "gcwork128")
+            with open(newer, "wb") as f:
+                f.write(data.replace(b"go1.27.", b"go1.99."))
+            os.chmod(newer, 0o755)
+            p = run(["-j", "--", newer, "-auto", "2", "-forced", "1", "-memstats", "2"])
+            recs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith('{"type"')]
+            stws = [r for r in recs if r["type"] == "stw" and r.get("reason") == "read mem stats"]
+            err = None
+            if p.returncode != 0:
+                err = f"exit {p.returncode}: {p.stderr[-300:]!r}"
+            elif "newer Go" not in p.stderr or "unavailable" not in p.stderr:
+                err = f"no 'newer Go ... unavailable' warning: {p.stderr[:300]!r}"
+            elif "go1.99" not in p.stderr or "heap0" not in p.stderr:
+                err = f"warning does not name the version and the missing fields: {p.stderr[:300]!r}"
+            elif len(stws) < 3:
+                err = f"{len(stws)} 'read mem stats' STW records, want >= 3 (2 + the final report)"
+            report("newer-go-no-dwarf", err)
+
         # A Go binary cut short: headers point past the end of the file.
         trunc = os.path.join(d, "truncated")
         size = os.path.getsize(hello)
