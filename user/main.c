@@ -50,7 +50,7 @@ enum {
 	EXIT_UNREADABLE = 8,
 };
 
-struct env env = { .interval = 1.0, .set_memprofilerate = -1 };
+struct env env = { .interval = 1.0, .set_memprofilerate = -1, .leak_min_age = 0.5 };
 
 /* Every collector gopry has; GC/STW first (its plan failing is fatal). */
 static const struct collector_ops *const collectors[] = {
@@ -79,8 +79,12 @@ static const char usage_text[] =
 	"                       instruction) and exit without loading BPF\n"
 	"      --goroutines     goroutines by creation site: alive, created, exited,\n"
 	"                       lifetimes, wait states; a table every interval\n"
-	"      --leaks          at the end, rank creation sites that leak goroutines\n"
-	"      --waits          also count every gopark (hot: costs per park)\n"
+	"      --leaks          rank creation sites that leak goroutines, every\n"
+	"                       interval and at the end\n"
+	"      --leak-min-age SECS  a goroutine parked this long (across two walks) counts\n"
+	"                       as stuck for --leaks (default 0.5)\n"
+	"      --waits          park reasons and times per creation site (probes\n"
+	"                       gopark and execute: hot, costs per park)\n"
 	"      --goroutine-profile FILE\n"
 	"                       at the end, write alive goroutines by creation site and\n"
 	"                       wait reason as a pprof profile (go tool pprof FILE)\n"
@@ -116,7 +120,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_DRY_RUN = 256, OPT_GOROUTINES, OPT_LEAKS, OPT_WAITS, OPT_GPROFILE };
+	enum { OPT_DRY_RUN = 256, OPT_GOROUTINES, OPT_LEAKS, OPT_WAITS, OPT_GPROFILE, OPT_LEAK_AGE };
 	enum { OPT_HEAP = 300, OPT_ALLOCS, OPT_ALLOCS_FOLDED, OPT_SRC, OPT_SET_MPR };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -126,6 +130,7 @@ static int parse_args(int argc, char **argv)
 		{ "goroutines", no_argument, NULL, OPT_GOROUTINES },
 		{ "leaks", no_argument, NULL, OPT_LEAKS },
 		{ "waits", no_argument, NULL, OPT_WAITS },
+		{ "leak-min-age", required_argument, NULL, OPT_LEAK_AGE },
 		{ "goroutine-profile", required_argument, NULL, OPT_GPROFILE },
 		{ "heap", no_argument, NULL, OPT_HEAP },
 		{ "allocs", required_argument, NULL, OPT_ALLOCS },
@@ -174,6 +179,15 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_WAITS:
 			env.waits = true;
+			break;
+		case OPT_LEAK_AGE:
+			errno = 0;
+			env.leak_min_age = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(env.leak_min_age >= 0) ||
+			    env.leak_min_age > 1e9) {
+				elog("invalid --leak-min-age: %s (seconds, >= 0)", optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_GPROFILE:
 			env.goroutine_profile = optarg;
@@ -418,12 +432,21 @@ static int open_binary(struct target *t, struct gobin **gb)
 
 static int check_kernel(void)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return fail(EXIT_KERNEL, "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-				 "gopry needs CONFIG_DEBUG_INFO_BTF=y");
-	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK))
-		return fail(EXIT_KERNEL, "this kernel has no uprobe PMU: gopry needs "
-				 "CONFIG_UPROBE_EVENTS=y");
+	/*
+	 * GOPRY_SYSFS (tests only) stands in for /sys, so that the messages
+	 * for a kernel without BTF or uprobes can be checked on one that has them.
+	 */
+	const char *sys = getenv("GOPRY_SYSFS") ?: "/sys";
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/kernel/btf/vmlinux", sys);
+	if (access(path, R_OK))
+		return fail(EXIT_KERNEL, "this kernel has no BTF (%s): gopry needs "
+				 "CONFIG_DEBUG_INFO_BTF=y", path);
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe/type", sys);
+	if (access(path, R_OK))
+		return fail(EXIT_KERNEL, "this kernel has no uprobe PMU (%s): gopry needs "
+				 "CONFIG_UPROBE_EVENTS=y", path);
 	return 0;
 }
 
@@ -550,7 +573,11 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 	for (size_t i = 0; i < NCOLLECTORS; i++)
 		if (rc.state[i] && collectors[i]->finish)
 			collectors[i]->finish(rc.state[i], now_ns());
-	output__summary(out, now_ns(), sent, rc.received, dropped);
+	/*
+	 * The BPF side counts submitted and dropped events apart; events_sent is
+	 * every event the probes produced, so that sent = received + dropped.
+	 */
+	output__summary(out, now_ns(), sent + dropped, rc.received, dropped);
 	if (dropped)
 		wlog("%llu events were dropped", (unsigned long long)dropped);
 

@@ -170,6 +170,22 @@ def main():
                 err = f"{len(stws)} 'read mem stats' STW records, want >= 3 (2 + the final report)"
             report("newer-go-no-dwarf", err)
 
+        # A kernel without BTF, then one without the uprobe PMU: GOPRY_SYSFS
+        # stands in for /sys with only part of it present.
+        sysd = os.path.join(d, "sys")
+        os.makedirs(os.path.join(sysd, "bus/event_source/devices/uprobe"))
+        with open(os.path.join(sysd, "bus/event_source/devices/uprobe/type"), "w") as f:
+            f.write("8\n")
+        os.environ["GOPRY_SYSFS"] = sysd
+        try:
+            expect("kernel-no-btf", ["--", hello], 7, ["BTF"])
+            os.makedirs(os.path.join(sysd, "kernel/btf"))
+            shutil.copy("/sys/kernel/btf/vmlinux", os.path.join(sysd, "kernel/btf/vmlinux"))
+            os.remove(os.path.join(sysd, "bus/event_source/devices/uprobe/type"))
+            expect("kernel-no-uprobes", ["--", hello], 7, ["uprobe"])
+        finally:
+            del os.environ["GOPRY_SYSFS"]
+
         # A Go binary cut short: headers point past the end of the file.
         trunc = os.path.join(d, "truncated")
         size = os.path.getsize(hello)
