@@ -524,12 +524,19 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 		 * Producers never wake us (BPF_RB_NO_WAKEUP keeps that cost out of
 		 * the target); the drain interval shrinks while the ring fills fast.
 		 */
-		struct timespec ts = { 0, (busy ? DRAIN_BUSY_MS : DRAIN_INTERVAL_MS) * 1000000L };
+		long ms = busy ? DRAIN_BUSY_MS : DRAIN_INTERVAL_MS;
+		struct timespec ts = { 0, ms * 1000000L };
 		int nrec;
 
 		nanosleep(&ts, NULL);
 		nrec = ring_buffer__consume(rb);
-		busy = nrec > 0 && (__u64)nrec * sizeof(struct gopry_event_probe) > RINGBUF_BYTES / 8;
+		/*
+		 * Judge the rate, not this drain's count: scaled to the slow
+		 * interval, or a 10 ms drain sees a tenth, drops out of busy mode
+		 * and the next 100 ms overflow the ring (drops from ~800k events/s).
+		 */
+		busy = nrec > 0 && (__u64)nrec * sizeof(struct gopry_event_probe) *
+					   (DRAIN_INTERVAL_MS / ms) > RINGBUF_BYTES / 8;
 		read_stats(skel, &sent, &dropped);
 		if (dropped != last_dropped) {
 			char msg[128];
@@ -563,10 +570,7 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 	 * would count as sent but never be received. Unregistering a uprobe waits
 	 * for running handlers, so afterwards sent = received + dropped exactly.
 	 */
-	for (size_t i = 0; i < plan->n; i++) {
-		bpf_link__destroy(links[i]);
-		links[i] = NULL;
-	}
+	probes__detach(links, plan->n);
 	/* What the target sent before it exited is still in the ring. */
 	ring_buffer__consume(rb);
 	read_stats(skel, &sent, &dropped);
@@ -585,8 +589,7 @@ out_free_collectors:
 	for (size_t i = 0; i < NCOLLECTORS; i++)
 		if (rc.state[i] && collectors[i]->free)
 			collectors[i]->free(rc.state[i]);
-	for (size_t i = 0; i < plan->n; i++)
-		bpf_link__destroy(links[i]);
+	probes__detach(links, plan->n);
 out_free_rb:
 	ring_buffer__free(rb);
 out_destroy_skel:

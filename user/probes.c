@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ static const char *const role_names[PR__COUNT] = {
 	[PR_G_CREATE] = "goroutine-create",
 	[PR_G_EXIT] = "goroutine-exit",
 	[PR_G_PARK] = "goroutine-park",
+	[PR_G_RUN] = "goroutine-run",
 	[PR_HEAP_GROW] = "heap-grow",
 	[PR_ALLOC_SAMPLE] = "alloc-sample",
 	[PR_HEAP_STATS] = "heap-stats",
@@ -87,6 +90,27 @@ static struct probe *add_probe(struct probe_plan *plan, struct gobin *gb, enum p
 	return p;
 }
 
+/*
+ * GOPRY_PLACEMENT=entry (test-only, for `make bench`): put entry and call-site
+ * probes on the first instruction of the function, the single-stepped stack
+ * check, so the benchmark can price the naive placement with the same BPF
+ * program. Call-site reads then see the wrong registers: never for real use.
+ */
+static bool naive_placement(void)
+{
+	static int naive = -1;
+
+	if (naive < 0) {
+		const char *v = getenv("GOPRY_PLACEMENT");
+
+		naive = v && !strcmp(v, "entry");
+		if (naive)
+			wlog("GOPRY_PLACEMENT=entry: probes on function entries (single-stepped, "
+			     "benchmark only; call-site data will be wrong)");
+	}
+	return naive;
+}
+
 /* An entry probe: the first instruction after the stack-check prologue. */
 int probes__add_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
 		      const char *name, struct probe **out)
@@ -103,7 +127,7 @@ int probes__add_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role
 		wlog("%s: cannot decode (%s); not probed", name, strerror(-err));
 		return err;
 	}
-	idx = decode__after_prologue(&l);
+	idx = naive_placement() ? 0 : decode__after_prologue(&l);
 	if (idx < 0 || (size_t)idx >= l.n) {
 		wlog("%s: unexpected prologue; not probed", name);
 		decode__free(&l);
@@ -160,7 +184,17 @@ int probes__add_call_site(struct probe_plan *plan, struct gobin *gb, enum probe_
 	err = -ENOENT;
 	for (size_t i = 0; i < l.n; i++) {
 		if (l.v[i].kind == IK_CALL && l.v[i].has_target && l.v[i].target == target->entry) {
-			*out = add_probe(plan, gb, role, fn, &l.v[i], true);
+			if (naive_placement())
+				i = 0;
+			*out = add_probe(plan, gb, role, fn, &l.v[i], i > 0);
+			/*
+			 * Collectors refuse single-stepped call sites; the benchmark
+			 * wants exactly that cost, so say emulated and mark it.
+			 */
+			if (*out && !(*out)->emulated && naive_placement()) {
+				(*out)->emulated = true;
+				(*out)->naive = true;
+			}
 			err = *out ? 0 : -E2BIG;
 			break;
 		}
@@ -210,6 +244,8 @@ int probes__init(struct gobin *gb, struct probe_plan *plan)
 
 static const char *handling(const struct probe *p)
 {
+	if (p->naive)
+		return "single-stepped (GOPRY_PLACEMENT)";
 	return p->emulated ? "emulated" : "single-stepped";
 }
 
@@ -246,7 +282,7 @@ void probes__print_json(const struct probe_plan *plan, FILE *f, int pid)
 		json__u64(&j, "address", p->vaddr);
 		json__u64(&j, "file_offset", p->file_off);
 		json__str(&j, "instruction", p->insn);
-		json__bool(&j, "emulated", p->emulated);
+		json__bool(&j, "emulated", p->emulated && !p->naive);
 		json__end(&j);
 	}
 }
@@ -333,4 +369,33 @@ int probes__attach(const struct probe_plan *plan, struct gopry_bpf *skel, pid_t 
 		}
 	}
 	return 0;
+}
+
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+void probes__detach(struct bpf_link **links, size_t n)
+{
+	pthread_t th[GOPRY_MAX_PROBES];
+	bool started[GOPRY_MAX_PROBES] = {};
+
+	/*
+	 * Each uprobe unregistration waits out an RCU grace period (~0.2 s
+	 * here); done one after another, Ctrl-C took seconds. In parallel the
+	 * waits overlap. A link whose thread cannot start is destroyed inline.
+	 */
+	for (size_t i = 0; i < n && i < GOPRY_MAX_PROBES; i++) {
+		if (!links[i])
+			continue;
+		started[i] = !pthread_create(&th[i], NULL, destroy_link, links[i]);
+		if (!started[i])
+			bpf_link__destroy(links[i]);
+		links[i] = NULL;
+	}
+	for (size_t i = 0; i < n && i < GOPRY_MAX_PROBES; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
 }

@@ -32,6 +32,7 @@ enum probe_role {
 	PR_G_CREATE,
 	PR_G_EXIT,
 	PR_G_PARK,
+	PR_G_RUN,          /* --waits: a parked goroutine runs again (execute) */
 	PR_HEAP_GROW,
 	PR_ALLOC_SAMPLE,
 	PR_HEAP_STATS,
@@ -77,6 +78,8 @@ struct probe {
 	char insn[48];
 	bool emulated;     /* the kernel emulates it: no single-step */
 	bool after_prologue;
+	/* GOPRY_PLACEMENT=entry call site: single-stepped though emulated is set. */
+	bool naive;
 	struct gopry_probe_spec spec;
 };
 
@@ -135,6 +138,9 @@ void probes__configure(const struct probe_plan *plan, struct gopry_config *cfg);
  */
 int probes__attach(const struct probe_plan *plan, struct gopry_bpf *skel, pid_t pid,
 		   const char *path, struct bpf_link **links);
+
+/* Destroy n links (NULL entries skipped), in parallel; sets them to NULL. */
+void probes__detach(struct bpf_link **links, size_t n);
 
 const char *probes__role_name(enum probe_role r);
 
