@@ -63,19 +63,40 @@ struct allocs {
 	__u64 samples, sampled_bytes, no_stack;
 };
 
-void allocs__symbolize(struct gobin *gb, __u64 bias, __u64 pc, bool is_return,
-		       struct alloc_frame *out)
+int allocs__symbolize_inl(struct gobin *gb, __u64 bias, __u64 pc, bool is_return,
+			  struct alloc_frame *out, int max)
 {
+	/* A return address's line is the CALL's: look up pc - 1, as Go does. */
 	__u64 vaddr = pc - bias - (is_return ? 1 : 0);
-	const struct gofunc *fn = gobin__func_at(gb, vaddr);
+	struct goframe gf[ALLOCS_MAX_INLINE];
+	const struct gofunc *fn;
+	int n, i;
 
+	if (max <= 0)
+		return 0;
+	if (max > ALLOCS_MAX_INLINE)
+		max = ALLOCS_MAX_INLINE;
+	n = gobin__pc_frames(gb, vaddr, gf, max);
+	if (n > 0) {
+		for (i = 0; i < n; i++) {
+			out[i].func = gf[i].func;
+			out[i].file = gf[i].file ? gf[i].file : "";
+			out[i].line = gf[i].file ? gf[i].line : 0;
+		}
+		return n;
+	}
+	/* Not in pclntab (cgo's C code): the symbol, if any. */
+	fn = gobin__func_at(gb, vaddr);
 	out->func = fn ? fn->name : "?";
 	out->file = "";
 	out->line = 0;
-	if (gobin__pc_line(gb, vaddr, &out->file, &out->line)) {
-		out->file = "";
-		out->line = 0;
-	}
+	return 1;
+}
+
+void allocs__symbolize(struct gobin *gb, __u64 bias, __u64 pc, bool is_return,
+		       struct alloc_frame *out)
+{
+	allocs__symbolize_inl(gb, bias, pc, is_return, out, 1);
 }
 
 size_t allocs__first_user_frame(const struct alloc_frame *f, size_t n)
@@ -462,16 +483,27 @@ static int cmp_site(const void *x, const void *y)
 	return a->bytes < b->bytes ? 1 : a->bytes > b->bytes ? -1 : 0;
 }
 
-/* Symbolized frames of one stack, leaf first; the caller frees. */
-static struct alloc_frame *symbolize_stack(struct allocs *a, const struct stack_ent *e)
-{
-	struct alloc_frame *f = calloc(e->n + 1, sizeof(*f));
+/* Most logical frames of one stack: inlining multiplies the physical ones. */
+#define MAX_LOGICAL (GOPRY_MAX_STACK * 4)
 
-	if (!f)
-		return NULL;
-	for (__u32 i = 0; i < e->n; i++)
-		allocs__symbolize(a->gb, a->bias, e->ips[i], i > 0, &f[i]);
-	return f;
+/*
+ * Logical frames of one stack, leaf first, into f[MAX_LOGICAL]; nl[i] is how
+ * many of them physical frame i (e->ips[i]) expands to. Returns the number of
+ * physical frames kept (fewer when MAX_LOGICAL ran out).
+ */
+static __u32 symbolize_stack(struct allocs *a, const struct stack_ent *e, struct alloc_frame *f,
+			     __u8 *nl, size_t *nlogical)
+{
+	size_t at = 0;
+	__u32 i;
+
+	for (i = 0; i < e->n && at < MAX_LOGICAL; i++) {
+		nl[i] = allocs__symbolize_inl(a->gb, a->bias, e->ips[i], i > 0, f + at,
+					      MAX_LOGICAL - at);
+		at += nl[i];
+	}
+	*nlogical = at;
+	return i;
 }
 
 static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
@@ -514,15 +546,29 @@ static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
 	}
 	for (size_t i = 0; i < a->nst; i++) {
 		const struct stack_ent *e = &a->st[i];
-		struct alloc_frame *f = symbolize_stack(a, e);
-		struct pprof_frame pf[GOPRY_MAX_STACK];
+		struct alloc_frame f[MAX_LOGICAL];
+		struct pprof_frame pf[MAX_LOGICAL];
+		__u8 nl[GOPRY_MAX_STACK];
+		size_t first, k, n, nlog, phys0 = 0, log0 = 0, off = 0;
+		__u32 nphys = symbolize_stack(a, e, f, nl, &nlog);
 		double objs, bytes;
-		size_t first, k, n;
 
-		if (!f)
+		if (!nphys)
 			continue;
-		first = allocs__first_user_frame(f, e->n);
-		n = e->n - first;
+		/*
+		 * Hide the allocator as Go's heap profiles do: drop leading physical
+		 * frames that are all runtime, then take the innermost logical frame
+		 * outside the runtime as the site (the line in an inlined helper).
+		 */
+		for (__u32 p = 0; p < nphys; off += nl[p], p++) {
+			if (strncmp(f[off + nl[p] - 1].func, "runtime.", 8)) {
+				phys0 = p;
+				log0 = off;
+				break;
+			}
+		}
+		first = log0 + allocs__first_user_frame(f + log0, nl[phys0]);
+		n = nlog - first;
 		allocs__scale(e->count, e->bytes, rate, &objs, &bytes);
 		for (k = 0; k < nsites; k++)
 			if (sites[k].f.func == f[first].func && sites[k].f.line == f[first].line &&
@@ -537,21 +583,26 @@ static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
 		if (pp) {
 			__s64 v[2] = { llround(objs), llround(bytes) };
 
-			for (k = 0; k < n; k++) {
-				pf[k].pc = e->ips[first + k];
-				pf[k].func = f[first + k].func;
-				pf[k].file = f[first + k].file;
-				pf[k].line = f[first + k].line;
+			size_t at = 0;
+
+			/* One location per physical frame, with its inlined lines. */
+			for (__u32 p = phys0; p < nphys; p++) {
+				for (__u8 l = 0; l < nl[p]; l++, at++) {
+					pf[at].pc = e->ips[p];
+					pf[at].func = f[log0 + at].func;
+					pf[at].file = f[log0 + at].file;
+					pf[at].line = f[log0 + at].line;
+				}
 			}
 			if (!err)
-				err = pprof__add_sample(pp, pf, n, v, NULL, 0);
+				err = pprof__add_sample_inl(pp, pf, nl + phys0, nphys - phys0, v,
+							    NULL, 0);
 		}
 		if (folded) {
 			for (k = n; k-- > 0;)
 				fprintf(folded, "%s%s", f[first + k].func, k ? ";" : "");
 			fprintf(folded, " %lld\n", llround(bytes));
 		}
-		free(f);
 	}
 	if (pp && !err) {
 		err = pprof__write(pp, env.allocs_profile);

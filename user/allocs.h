@@ -25,10 +25,18 @@ struct alloc_frame {
 	int line;
 };
 
+/* Deepest inlining expanded per physical frame. */
+#define ALLOCS_MAX_INLINE 16
+
 /*
- * Symbolize one PC of a stack (run-time address; bias = load bias). Frames
- * after the first are return addresses: their line is that of the CALL.
+ * Symbolize one PC of a stack (run-time address; bias = load bias) into its
+ * logical frames, innermost (inlined) first, at most max: returns how many
+ * (1 or more when max > 0). Frames after the first are return addresses
+ * (is_return): their line is that of the CALL, looked up at pc - 1.
  */
+int allocs__symbolize_inl(struct gobin *gb, __u64 bias, __u64 pc, bool is_return,
+			  struct alloc_frame *out, int max);
+/* The innermost logical frame only (the line that ran, in an inlined helper too). */
 void allocs__symbolize(struct gobin *gb, __u64 bias, __u64 pc, bool is_return,
 		       struct alloc_frame *out);
 

@@ -200,6 +200,8 @@ int gobin__open(const char *path, struct gobin **out)
 		}
 	}
 	buildinfo__version_numbers(gb->bi.version, &gb->minor, &gb->patch);
+	/* Without it only inlined frames are lost: not an error. */
+	pclntab__init_inline(gb->pt, gb->minor);
 	err = index_funcs(gb);
 	if (err)
 		goto free_gb;
@@ -364,6 +366,16 @@ const struct gofunc *gobin__func_at(const struct gobin *gb, __u64 pc)
 int gobin__pc_line(const struct gobin *gb, __u64 pc, const char **file, int *line)
 {
 	return pclntab__pc_line(gb->pt, pc, file, line);
+}
+
+int gobin__pc_frames(const struct gobin *gb, __u64 pc, struct goframe *out, int max)
+{
+	return pclntab__pc_frames(gb->pt, pc, out, max);
+}
+
+__u64 gobin__gofunc(const struct gobin *gb)
+{
+	return pclntab__gofunc(gb->pt);
 }
 
 int gobin__symbol_addr(const struct gobin *gb, const char *name, __u64 *addr)

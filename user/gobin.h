@@ -57,6 +57,26 @@ const struct gofunc *gobin__func_at(const struct gobin *gb, __u64 pc);
 /* PC -> source file and line via .gopclntab (0 or -ENOENT). */
 int gobin__pc_line(const struct gobin *gb, __u64 pc, const char **file, int *line);
 
+/* One logical (source-level) frame; strings live as long as the gobin. */
+struct goframe {
+	const char *func; /* pclntab name, e.g. "main.grow"; "?" when unreadable */
+	const char *file; /* NULL when pcfile has no entry at the pc */
+	int line;
+};
+
+/*
+ * The logical frames at the instruction pc, innermost first: the functions
+ * the compiler inlined there, then the physical function, with each one's
+ * file:line (what runtime.CallersFrames reports). pc is looked up as is: for
+ * a return address (every frame but a sampled leaf) pass retaddr - 1, Go's
+ * convention (runtime.Frames.Next "pc--"). Returns the number of frames
+ * written (1..max; 1 when the function has no inline tree or moduledata was
+ * not found) or -ENOENT when pc is in no function.
+ */
+int gobin__pc_frames(const struct gobin *gb, __u64 pc, struct goframe *out, int max);
+/* moduledata.gofunc (base of FUNCDATA), 0 when not found: inlined frames are then not expanded. */
+__u64 gobin__gofunc(const struct gobin *gb);
+
 /* Address of a data symbol in .symtab (0 or -ENOENT when absent/stripped). */
 int gobin__symbol_addr(const struct gobin *gb, const char *name, __u64 *addr);
 

@@ -40,6 +40,44 @@
  * in every release 1.18-1.27 (go1.19 runtime/symtab.go:415-426, go1.26 :402-415). */
 #define MODDATA_FUNCNAMETAB 8
 #define MODDATA_TEXT 176
+/*
+ * moduledata.gofunc, the base of every funcdata offset: @304 in go1.18-1.19
+ * (go1.19 runtime/symtab.go:415-434), @320 once covctrs/ecovctrs came in
+ * go1.20 (go1.21 symtab.go:334-357 .. go1.26 symtab.go:402-425), @344 in
+ * go1.27 (typedesclen, itaboffset, itabsize: go1.27 symtab.go:402-426).
+ * rodata is the word before it in every release.
+ */
+#define MODDATA_GOFUNC119 304
+#define MODDATA_GOFUNC120 320
+#define MODDATA_GOFUNC127 344
+#define MODDATA_MINLEN (MODDATA_GOFUNC127 + 8)
+
+/*
+ * _func trailer: npcdata @28; pcdata[npcdata] then funcdata[nfuncdata] u32s
+ * follow the fixed part, which ends with nfuncdata @39 (go1.19
+ * runtime2.go:876-905) or @43 (startLine added: go1.21 runtime2.go:890,
+ * go1.27 runtime2.go:1074-1115).
+ */
+#define FUNC_NPCDATA 28
+#define FUNC118_FIXED 40
+#define FUNC120_FIXED 44
+/* go1.19 runtime/symtab.go:303,310; go1.27 internal/abi/symtab.go:110,117 */
+#define PCDATA_INLTREEINDEX 2
+#define FUNCDATA_INLTREE 3
+/*
+ * runtime.inlinedCall: go1.19 {parent i16, funcID u8, _ u8, file i32, line i32,
+ * func_ i32, parentPc i32} (symtab.go:1175-1183); go1.20+ {funcID u8, _ [3]u8,
+ * nameOff i32, parentPc i32, startLine i32} (go1.21 symtabinl.go:10-16, go1.27
+ * symtabinl.go:13-19). Both name offsets index funcnametab.
+ */
+#define INL118_SIZE 20
+#define INL118_NAME 12
+#define INL118_PARENTPC 16
+#define INL120_SIZE 16
+#define INL120_NAME 4
+#define INL120_PARENTPC 8
+/* Deeper inlining than this is a loop in a corrupt table. */
+#define MAX_INLINE_DEPTH 64
 
 struct pclntab {
 	const __u8 *data; /* header; data[0, size) is file-backed */
@@ -52,6 +90,8 @@ struct pclntab {
 	__u64 funcname_off, cu_off, filetab_off, pctab_off, pcln_off;
 	struct gofunc *funcs;
 	char *abi0_names; /* storage for the "<name>.abi0" renames */
+	const struct elfimg *img; /* outlives pt (gobin frees pt first) */
+	__u64 gofunc;             /* moduledata.gofunc, 0 when unknown */
 };
 
 static int check_header(const __u8 *p, __u64 size)
@@ -373,6 +413,7 @@ int pclntab__open(const struct elfimg *img, struct pclntab **out)
 	err = name_abi0(pt);
 	if (err)
 		goto free_pt;
+	pt->img = img;
 	*out = pt;
 	return 0;
 
@@ -453,12 +494,10 @@ static int pcvalue(const struct pclntab *pt, __u32 tab, __u64 entry, __u64 pc, _
 	return -ENOENT;
 }
 
-int pclntab__pc_line(const struct pclntab *pt, __u64 pc, const char **file, int *line)
+/* Index of the function containing pc, or -ENOENT. */
+static int func_index(const struct pclntab *pt, __u64 pc, __u64 *idx)
 {
-	__u64 off, lo = 0, hi = pt->nfunc, entry, cu;
-	const __u8 *fn;
-	__s32 fileno, ln;
-	__u32 fileoff;
+	__u64 off, lo = 0, hi = pt->nfunc;
 
 	if (pc < pt->text || pc - pt->text > 0xffffffffu)
 		return -ENOENT;
@@ -474,10 +513,18 @@ int pclntab__pc_line(const struct pclntab *pt, __u64 pc, const char **file, int 
 		else
 			hi = mid;
 	}
-	fn = func_at_off(pt, ftab_word(pt, 2 * lo + 1));
-	if (!fn)
-		return -ENOENT;
-	entry = pt->text + ftab_word(pt, 2 * lo);
+	*idx = lo;
+	return 0;
+}
+
+/* file:line at pc of the function fn (entry given), from pcfile/pcln. */
+static int line_at(const struct pclntab *pt, const __u8 *fn, __u64 entry, __u64 pc,
+		   const char **file, int *line)
+{
+	__s32 fileno, ln;
+	__u32 fileoff;
+	__u64 cu;
+
 	if (pcvalue(pt, le32(fn + FUNC_PCFILE), entry, pc, &fileno) || fileno < 0)
 		return -ENOENT;
 	if (pcvalue(pt, le32(fn + FUNC_PCLN), entry, pc, &ln))
@@ -494,4 +541,169 @@ int pclntab__pc_line(const struct pclntab *pt, __u64 pc, const char **file, int 
 		return -ENOENT;
 	*line = ln;
 	return 0;
+}
+
+int pclntab__pc_line(const struct pclntab *pt, __u64 pc, const char **file, int *line)
+{
+	const __u8 *fn;
+	__u64 i;
+
+	if (func_index(pt, pc, &i))
+		return -ENOENT;
+	fn = func_at_off(pt, ftab_word(pt, 2 * i + 1));
+	if (!fn)
+		return -ENOENT;
+	return line_at(pt, fn, pt->text + ftab_word(pt, 2 * i), pc, file, line);
+}
+
+/* A moduledata whose words up to gofunc are file-backed, or NULL. */
+static const __u8 *find_moduledata(const struct pclntab *pt)
+{
+	const struct elf_sec *s = elfimg__sec_by_name(pt->img, ".go.module");
+	const __u8 *md = elfimg__sec_bytes(pt->img, s), *syms, *file;
+	const char *strtab;
+	size_t nsym, strsz, i, fsize;
+
+	if (md && s->size >= MODDATA_MINLEN && moduledata_ok(pt, md))
+		return md;
+	if (!elfimg__symtab(pt->img, &syms, &nsym, &strtab, &strsz)) {
+		for (i = 0; i < nsym; i++) {
+			const char *name;
+			GElf_Sym sym;
+
+			elfimg__sym(syms, i, strtab, strsz, &sym, &name);
+			if (!name || strcmp(name, "runtime.firstmoduledata") || sym.st_shndx == SHN_UNDEF)
+				continue;
+			md = elfimg__vaddr_ptr(pt->img, sym.st_value, MODDATA_MINLEN);
+			if (md && moduledata_ok(pt, md))
+				return md;
+			break;
+		}
+	}
+	/* Stripped: the one writable word pair pointing at this pclntab. */
+	file = elfimg__data(pt->img, &fsize);
+	for (i = 0; i < elfimg__nseg(pt->img); i++) {
+		const struct elf_seg *sg = elfimg__seg(pt->img, i);
+		__u64 o = (8 - (sg->vaddr & 7)) & 7;
+
+		if (!(sg->flags & PF_W))
+			continue;
+		for (; o + MODDATA_MINLEN <= sg->filesz; o += 8) {
+			md = file + sg->off + o;
+			if (moduledata_ok(pt, md))
+				return md;
+		}
+	}
+	return NULL;
+}
+
+int pclntab__init_inline(struct pclntab *pt, int minor)
+{
+	const __u8 *md = find_moduledata(pt);
+	__u64 at, gofunc;
+
+	pt->gofunc = 0;
+	if (!md)
+		return -ENOENT;
+	/* Unknown minor (devel builds): the magic tells 1.18-1.19 from later. */
+	if (minor >= 27)
+		at = MODDATA_GOFUNC127;
+	else if (minor >= 20 || (!minor && pt->magic == MAGIC_GO120))
+		at = MODDATA_GOFUNC120;
+	else
+		at = MODDATA_GOFUNC119;
+	gofunc = le64(md + at);
+	/* gofunc lies in rodata, after its start. */
+	if (!gofunc || gofunc < le64(md + at - 8) || !elfimg__vaddr_ptr(pt->img, gofunc, 1))
+		return -ENOEXEC;
+	pt->gofunc = gofunc;
+	return 0;
+}
+
+__u64 pclntab__gofunc(const struct pclntab *pt)
+{
+	return pt->gofunc;
+}
+
+/*
+ * Inline tree of function fn: the address of its FUNCDATA_InlTree, and the
+ * pctab offset of its PCDATA_InlTreeIndex table (runtime funcdata() and
+ * pcdatastart(), go1.19 symtab.go:1100-1116, go1.27 symtab.go:1266-1282).
+ * false when fn has no inlined calls or the tables are out of bounds.
+ */
+static bool inl_tables(const struct pclntab *pt, __u64 fnoff, __u64 *tree, __u32 *idxtab)
+{
+	__u64 fixed = pt->magic == MAGIC_GO118 ? FUNC118_FIXED : FUNC120_FIXED;
+	__u32 npcdata, off;
+	__u8 nfuncdata;
+
+	if (!pt->gofunc || !in_bounds(fnoff, fixed, pt->size))
+		return false;
+	npcdata = le32(pt->data + fnoff + FUNC_NPCDATA);
+	nfuncdata = pt->data[fnoff + fixed - 1];
+	if (npcdata <= PCDATA_INLTREEINDEX || nfuncdata <= FUNCDATA_INLTREE)
+		return false;
+	if (!in_bounds(fnoff + fixed, ((__u64)npcdata + nfuncdata) * 4, pt->size))
+		return false;
+	*idxtab = le32(pt->data + fnoff + fixed + PCDATA_INLTREEINDEX * 4);
+	off = le32(pt->data + fnoff + fixed + ((__u64)npcdata + FUNCDATA_INLTREE) * 4);
+	if (off == 0xffffffffu || !*idxtab)
+		return false;
+	*tree = pt->gofunc + off;
+	return true;
+}
+
+/*
+ * The logical frames at pc, innermost first, the way runtime.CallersFrames
+ * expands them (go1.21 runtime/symtabinl.go inlineUnwinder, go1.19
+ * traceback.go:196-215): at each step the InlTreeIndex at the current pc
+ * names the inlined callee (index >= 0) or the physical function (< 0);
+ * file:line are pcfile/pcln at the current pc; the next pc is entry +
+ * inlinedCall.parentPc, an instruction the compiler placed at the call site.
+ * Inlined wrappers are not elided (runtime.Callers drops some; pprof does not).
+ */
+int pclntab__pc_frames(const struct pclntab *pt, __u64 pc, struct goframe *out, int max)
+{
+	__u64 i, fnoff, entry, tree = 0, cur = pc;
+	const __u8 *fn;
+	__u32 idxtab = 0;
+	bool inl;
+	int n = 0;
+
+	if (max <= 0 || func_index(pt, pc, &i))
+		return -ENOENT;
+	fnoff = pt->pcln_off + (__u64)ftab_word(pt, 2 * i + 1);
+	fn = func_at_off(pt, ftab_word(pt, 2 * i + 1));
+	if (!fn)
+		return -ENOENT;
+	entry = pt->text + ftab_word(pt, 2 * i);
+	inl = inl_tables(pt, fnoff, &tree, &idxtab);
+	while (n < max) {
+		struct goframe *f = &out[n];
+		__s32 ix = -1, nameoff;
+		__u8 call[INL118_SIZE];
+		bool v118 = pt->magic == MAGIC_GO118;
+		__u64 esz = v118 ? INL118_SIZE : INL120_SIZE;
+
+		if (line_at(pt, fn, entry, cur, &f->file, &f->line)) {
+			f->file = NULL;
+			f->line = 0;
+		}
+		if (inl && n < MAX_INLINE_DEPTH && pcvalue(pt, idxtab, entry, cur, &ix))
+			ix = -1;
+		if (ix < 0 || elfimg__read_vaddr(pt->img, tree + (__u64)ix * esz, call, esz)) {
+			nameoff = (__s32)le32(fn + FUNC_NAMEOFF);
+			f->func = nameoff >= 0 ? str_at(pt, pt->funcname_off + (__u64)nameoff) : NULL;
+			if (!f->func)
+				f->func = "?";
+			return n + 1;
+		}
+		nameoff = (__s32)le32(call + (v118 ? INL118_NAME : INL120_NAME));
+		f->func = nameoff >= 0 ? str_at(pt, pt->funcname_off + (__u64)nameoff) : NULL;
+		if (!f->func)
+			f->func = "?";
+		cur = entry + (__u32)le32(call + (v118 ? INL118_PARENTPC : INL120_PARENTPC));
+		n++;
+	}
+	return n;
 }

@@ -38,4 +38,14 @@ const struct gofunc *pclntab__func(const struct pclntab *pt, size_t i);
 /* 0 or -ENOENT (pc in no function, or tables absent/corrupt). */
 int pclntab__pc_line(const struct pclntab *pt, __u64 pc, const char **file, int *line);
 
+/*
+ * Find moduledata.gofunc, the base of funcdata, whose offset in moduledata
+ * depends on the Go minor version (0: unknown, decided by the magic).
+ * 0, -ENOENT (no moduledata found), -ENOEXEC (implausible value).
+ */
+int pclntab__init_inline(struct pclntab *pt, int minor);
+__u64 pclntab__gofunc(const struct pclntab *pt);
+/* See gobin__pc_frames. */
+int pclntab__pc_frames(const struct pclntab *pt, __u64 pc, struct goframe *out, int max);
+
 #endif /* GOPRY_PCLNTAB_H */

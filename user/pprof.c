@@ -75,11 +75,20 @@ struct func_ent {
 	__u32 name, file; /* string indices */
 };
 
-struct loc_ent {
-	__u64 pc;
+/* One Location.line entry. */
+struct line_ent {
 	__u32 func; /* function id */
 	__s64 line;
 };
+
+/* A location: lines ln[line0, line0 + nlines), innermost (inlined) first. */
+struct loc_ent {
+	__u64 pc;
+	__u32 line0, nlines;
+};
+
+/* Most inlined frames one location carries (deeper ones are dropped). */
+#define MAX_LOC_LINES 32
 
 struct pprof {
 	size_t ntypes;
@@ -100,6 +109,8 @@ struct pprof {
 	struct loc_ent *loc;
 	size_t nloc, caploc;
 	struct htab loc_h;
+	struct line_ent *ln;
+	size_t nln, capln;
 
 	bool has_mapping;
 	__u64 map_start, map_limit, map_offset;
@@ -237,17 +248,28 @@ static __u64 fn_hash(const struct pprof *p, __u32 i)
 	return func_hash(&p->fn[i]);
 }
 
-static __u64 loc_hash_of(const struct loc_ent *l)
+static __u64 loc_hash_of(__u64 pc, const struct line_ent *ln, __u32 n)
 {
-	__u64 h = hash_bytes(&l->pc, sizeof(l->pc), HASH_SEED);
+	__u64 h = hash_bytes(&pc, sizeof(pc), HASH_SEED);
 
-	h = hash_bytes(&l->func, sizeof(l->func), h);
-	return hash_bytes(&l->line, sizeof(l->line), h);
+	for (__u32 i = 0; i < n; i++) {
+		h = hash_bytes(&ln[i].func, sizeof(ln[i].func), h);
+		h = hash_bytes(&ln[i].line, sizeof(ln[i].line), h);
+	}
+	return h;
 }
 
 static __u64 loc_hash(const struct pprof *p, __u32 i)
 {
-	return loc_hash_of(&p->loc[i]);
+	return loc_hash_of(p->loc[i].pc, p->ln + p->loc[i].line0, p->loc[i].nlines);
+}
+
+static bool lines_eq(const struct line_ent *a, const struct line_ent *b, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (a[i].func != b[i].func || a[i].line != b[i].line)
+			return false;
+	return true;
 }
 
 static int grow_array(void **v, size_t *cap, size_t n, size_t elem)
@@ -327,26 +349,42 @@ nomem:
 	return 0;
 }
 
-/* Location id (1-based) of one frame: one location per (pc, function, line). */
-static __u32 loc_id(struct pprof *p, const struct pprof_frame *fr)
+/*
+ * Location id (1-based) of n frames at one address (the first frame's pc),
+ * innermost first: one location per (pc, lines).
+ */
+static __u32 loc_id(struct pprof *p, const struct pprof_frame *fr, __u32 n)
 {
-	struct loc_ent l = { .pc = fr->pc, .line = fr->line };
+	struct line_ent ln[MAX_LOC_LINES];
+	struct loc_ent l = { .pc = fr->pc };
 	struct htab *h = &p->loc_h;
 	size_t j;
 
-	l.func = func_id(p, fr->func ? fr->func : "?", fr->file);
+	if (n > MAX_LOC_LINES)
+		n = MAX_LOC_LINES;
+	for (__u32 i = 0; i < n; i++) {
+		ln[i].func = func_id(p, fr[i].func ? fr[i].func : "?", fr[i].file);
+		ln[i].line = fr[i].line;
+	}
 	if (p->err)
 		return 0;
 	if ((h->n + 1) * 2 > h->cap && htab_grow(h, loc_hash, p))
 		goto nomem;
-	for (j = loc_hash_of(&l) & (h->cap - 1); h->slot[j]; j = (j + 1) & (h->cap - 1)) {
+	for (j = loc_hash_of(l.pc, ln, n) & (h->cap - 1); h->slot[j]; j = (j + 1) & (h->cap - 1)) {
 		const struct loc_ent *e = &p->loc[h->slot[j] - 1];
 
-		if (e->pc == l.pc && e->func == l.func && e->line == l.line)
+		if (e->pc == l.pc && e->nlines == n && lines_eq(p->ln + e->line0, ln, n))
 			return h->slot[j];
 	}
+	while (p->nln + n > p->capln)
+		if (grow_array((void **)&p->ln, &p->capln, p->capln, sizeof(*p->ln)))
+			goto nomem;
 	if (grow_array((void **)&p->loc, &p->caploc, p->nloc, sizeof(*p->loc)))
 		goto nomem;
+	memcpy(p->ln + p->nln, ln, n * sizeof(*ln));
+	l.line0 = p->nln;
+	l.nlines = n;
+	p->nln += n;
 	p->loc[p->nloc] = l;
 	h->slot[j] = ++p->nloc;
 	h->n++;
@@ -399,6 +437,7 @@ void pprof__free(struct pprof *p)
 	free(p->fn_h.slot);
 	free(p->loc);
 	free(p->loc_h.slot);
+	free(p->ln);
 	free(p->samples.p);
 	free(p);
 }
@@ -418,13 +457,25 @@ int pprof__set_mapping(struct pprof *p, __u64 start, __u64 limit, __u64 offset,
 int pprof__add_sample(struct pprof *p, const struct pprof_frame *frames, size_t nframes,
 		      const __s64 *values, const struct pprof_label *labels, size_t nlabels)
 {
+	return pprof__add_sample_inl(p, frames, NULL, nframes, values, labels, nlabels);
+}
+
+int pprof__add_sample_inl(struct pprof *p, const struct pprof_frame *frames, const __u8 *nlines,
+			  size_t nlocs, const __s64 *values, const struct pprof_label *labels,
+			  size_t nlabels)
+{
 	struct buf msg = {}, packed = {}, lab = {};
 	__u32 ids[MAX_FRAMES];
+	size_t nframes = nlocs, at = 0;
 
 	if (nframes > MAX_FRAMES)
 		nframes = MAX_FRAMES;
-	for (size_t i = 0; i < nframes; i++)
-		ids[i] = loc_id(p, &frames[i]);
+	for (size_t i = 0; i < nframes; i++) {
+		__u32 n = nlines && nlines[i] ? nlines[i] : 1;
+
+		ids[i] = loc_id(p, &frames[at], n);
+		at += n;
+	}
 	for (size_t i = 0; i < nlabels; i++)
 		intern(p, labels[i].key), intern(p, labels[i].str);
 	if (p->err)
@@ -494,9 +545,11 @@ static void encode(struct pprof *p, struct buf *b)
 		put_int(&m, LOCATION_ID, i + 1);
 		put_int(&m, LOCATION_MAPPING_ID, mapped ? 1 : 0);
 		put_int(&m, LOCATION_ADDRESS, l->pc);
-		put_int(&sub, LINE_FUNCTION_ID, l->func);
-		put_int(&sub, LINE_LINE, (__u64)l->line);
-		put_msg(&m, LOCATION_LINE, &sub);
+		for (__u32 k = 0; k < l->nlines; k++) {
+			put_int(&sub, LINE_FUNCTION_ID, p->ln[l->line0 + k].func);
+			put_int(&sub, LINE_LINE, (__u64)p->ln[l->line0 + k].line);
+			put_msg(&m, LOCATION_LINE, &sub);
+		}
 		put_msg(b, PROFILE_LOCATION, &m);
 	}
 	for (size_t i = 0; i < p->nfn; i++) {

@@ -40,6 +40,15 @@ int pprof__set_mapping(struct pprof *p, __u64 start, __u64 limit, __u64 offset,
 /* frames[0] is the leaf. values has ntypes entries. */
 int pprof__add_sample(struct pprof *p, const struct pprof_frame *frames, size_t nframes,
 		      const __s64 *values, const struct pprof_label *labels, size_t nlabels);
+/*
+ * With inlined frames: location k is made of nlines[k] (0 counts as 1)
+ * consecutive frames, innermost first (Location.line order), at the address
+ * of its first frame. frames holds the sum of nlines entries; nlines NULL is
+ * pprof__add_sample.
+ */
+int pprof__add_sample_inl(struct pprof *p, const struct pprof_frame *frames, const __u8 *nlines,
+			  size_t nlocs, const __s64 *values, const struct pprof_label *labels,
+			  size_t nlabels);
 void pprof__set_time(struct pprof *p, __s64 time_ns, __s64 duration_ns);
 /* Encode, gzip and write to path. 0 or -errno. */
 int pprof__write(struct pprof *p, const char *path);

@@ -3,8 +3,11 @@
 
 For every toolchain x build mode, runs tests/workloads/allocs/prof (70% of
 bytes at SITE-BIG, 20% at SITE-SMALL, 10% at SITE-OTHER) under
-`gopry -j --heap --allocs F` and checks: the top two sites and their byte
-shares (+-10 points); that toolchain's `go tool pprof -top` on F agrees; the
+`gopry -j --heap --allocs F --allocs-folded T` and checks: the top three
+sites and their byte shares (+-10 points), the third being an allocation in
+an inlined helper (main.newBuf, charged to its own line); that toolchain's
+`go tool pprof -top` on F agrees (main.newBuf shown as inlined); the folded
+stacks T are root-first and their weights sum to the total; the
 live heap gopry reports at each GC equals the workload's HeapAlloc after
 runtime.GC() within 1%. Per toolchain, allocs/noprof (no reference to
 runtime.MemProfile) attached by PID: gopry says profiling is disabled; with
@@ -75,14 +78,44 @@ def check_sites(recs, why):
     if len(sites) < 2:
         why.append("fewer than 2 alloc_site records")
         return sites
-    want = [("SITE-BIG", "main.bigAlloc", 0.70), ("SITE-SMALL", "main.smallAlloc", 0.20)]
+    want = [("SITE-BIG", "main.bigAlloc", 0.70), ("SITE-SMALL", "main.smallAlloc", 0.20),
+            ("SITE-OTHER", "main.newBuf", 0.10)]
     for s, (marker, func, share) in zip(sites, want):
         if s["func"] != func or s["line"] != SITES[marker] or not s["file"].endswith("work.go"):
             why.append("site %d is %s %s:%d, want %s work.go:%d" %
                        (s["rank"], s["func"], s["file"], s["line"], func, SITES[marker]))
         if abs(s["share"] - share) > 0.10:
             why.append("%s share %.3f, want %.2f+-0.10" % (func, s["share"], share))
+    if len(sites) < 3:
+        why.append("fewer than 3 alloc_site records (no inlined SITE-OTHER)")
     return sites
+
+
+def check_folded(path, sites, why):
+    """frame;frame;... weight lines, root first; weights sum to the total."""
+    try:
+        with open(path) as f:
+            lines = [l.rstrip("\n") for l in f if l.strip()]
+    except OSError as e:
+        why.append("folded: %s" % e)
+        return
+    stacks = []
+    for l in lines:
+        m = re.match(r"^(\S(?:.*\S)?) (\d+)$", l)
+        if not m:
+            why.append("folded: bad line %r" % l[:120])
+            return
+        stacks.append((m.group(1).split(";"), int(m.group(2))))
+    total = sum(w for _, w in stacks)
+    if sites and sites[0].get("share"):
+        want = sites[0]["bytes"] / sites[0]["share"]
+        if abs(total - want) > 0.005 * want + len(stacks):
+            why.append("folded weights sum to %d, sites total %.0f" % (total, want))
+    for leaf, parent in (("main.bigAlloc", "main.round"), ("main.newBuf", "main.otherAlloc")):
+        ok = [fr for fr, _ in stacks if fr[-1] == leaf and len(fr) > 2 and fr[-2] == parent
+              and "main.main" in fr[:-2] and fr[0].startswith("runtime.")]
+        if not ok:
+            why.append("folded: no root-first stack ending %s;%s" % (parent, leaf))
 
 
 def check_pprof(v, path, why):
@@ -100,6 +133,10 @@ def check_pprof(v, path, why):
         flat = float(row[1].rstrip("%"))
         if row[5] != func or abs(flat - share) > 10:
             why.append("pprof -top row %s %s%%, want %s ~%d%%" % (row[5], row[1], func, share))
+    # The inlined helper is a function of its own in pprof, marked "(inline)".
+    inl = [row for row in rows if row[5] == "main.newBuf"]
+    if not inl or abs(float(inl[0][1].rstrip("%")) - 10) > 10 or inl[0][6:7] != ["(inline)"]:
+        why.append("pprof -top: no inlined main.newBuf ~10%% row: %s" % (inl[:1],))
 
 
 def check_heap(recs, err, why):
@@ -122,7 +159,8 @@ def case_prof(v, mode):
     binp = build(v, mode, "allocs/prof")
     with tempfile.TemporaryDirectory() as tmp:
         pb = os.path.join(tmp, "a.pb.gz")
-        cmd = [GOPRY, "-j", "--heap", "--allocs", pb]
+        folded = os.path.join(tmp, "a.folded")
+        cmd = [GOPRY, "-j", "--heap", "--allocs", pb, "--allocs-folded", folded]
         if (v, mode) in SRC_CASES:
             cmd += ["--src", os.path.join(TOP, "tests", "workloads", "allocs", "prof")]
         cmd += ["--", binp, "-d", "1.6s", "-gc", "400ms", "-rate", "150"]
@@ -136,6 +174,7 @@ def case_prof(v, mode):
             check_pprof(v, pb, why)
         else:
             why.append("no %s" % pb)
+        check_folded(folded, sites, why)
         if (v, mode) in SRC_CASES and len(sites) >= 2:
             esc = sites[1].get("escape") or ""
             if "&item{...} escapes to heap" not in esc:
@@ -158,7 +197,9 @@ def wait_line(p, pat, deadline):
 def case_noprof(v, mode):
     why = []
     binp = build(v, mode, "allocs/noprof")
-    p = subprocess.Popen([binp, "-d", "6s", "-gc", "10s", "-rate", "100"],
+    # Long enough to outlive both gopry sessions: detaching each uprobe takes the
+    # kernel ~0.2-0.3 s (an RCU grace period), ~1.5 s per session.
+    p = subprocess.Popen([binp, "-d", "10s", "-gc", "20s", "-rate", "100"],
                          stderr=subprocess.PIPE, text=True)
     try:
         wait_line(p, r"memprofilerate=", time.time() + 10)

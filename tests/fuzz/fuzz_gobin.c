@@ -40,10 +40,20 @@ static void exercise(struct gobin *gb)
 		gobin__vaddr_to_offset(gb, f->entry, &off);
 	}
 	for (i = 0; i < np && i < MAX_PCLINE; i++) {
+		struct goframe fr[8];
+		int k, nf;
+
 		f = gobin__pcln_func(gb, i);
 		if (!gobin__pc_line(gb, f->entry, &file, &line))
 			(void)strlen(file);
+		/* Inline trees: every frame readable, the count within bounds. */
+		nf = gobin__pc_frames(gb, f->entry + (f->end - f->entry) / 2, fr, 8);
+		if (nf > 8 || nf == 0)
+			__builtin_trap();
+		for (k = 0; k < nf; k++)
+			(void)(strlen(fr[k].func) + (fr[k].file ? strlen(fr[k].file) : 0));
 	}
+	gobin__gofunc(gb);
 	gobin__find_func(gb, "runtime.gcStart.abi0");
 	gobin__func_at(gb, gobin__text_start(gb));
 	gobin__symbol_addr(gb, "runtime.work", &addr);

@@ -16,7 +16,7 @@ if [ ! -x "$bin" ] || [ -n "$(find user/pprof.c tests/unit/test_pprof.c -newer "
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$bin" "$tmp/p.pb.gz" || rc=1
+"$bin" "$tmp/p.pb.gz" "$tmp/inl.pb.gz" || rc=1
 [ -s "$tmp/p.pb.gz" ] || exit 1
 
 n=0
@@ -50,6 +50,17 @@ for dir in "$cache"/go/1.*; do
 	grep -qE '^ +0 +0% +[0-9.]+% +6000B .* main\.main$' <<<"$top_s" ||
 		{ ok=0 why+="top main; "; }
 	grep -qE '^ +5 +38\.46% .*main\.leaf$' <<<"$top_o" || { ok=0 why+="objects leaf; "; }
+	# A location with inlined frames: three Line entries, innermost first;
+	# -top charges the innermost function.
+	raw_i=$("$go" tool pprof -raw "$tmp/inl.pb.gz" 2>&1)
+	top_i=$("$go" tool pprof -top -sample_index=alloc_space "$tmp/inl.pb.gz" 2>&1)
+	grep -A2 '0x404040 M=1 main.helper /src/app/b.go:50' <<<"$raw_i" | tr -s ' \n' ' ' |
+		grep -qE 'main.helper /src/app/b.go:50(:0)? .*main.caller /src/app/b.go:60(:0)? .*main.outer /src/app/a.go:70' ||
+		{ ok=0 why+="inlined location; "; }
+	grep -qE '^ +(5000B|4\.88kB) +100% +100% +(5000B|4\.88kB) +100% +main\.helper( \(inline\))?$' <<<"$top_i" ||
+		{ ok=0 why+="inlined top; "; }
+	grep -qE '^ +0 +0% +100% +(5000B|4\.88kB) +100% +main\.caller( \(inline\))?$' <<<"$top_i" ||
+		{ ok=0 why+="inlined caller; "; }
 	if [ $ok = 1 ]; then
 		echo "PASS pprof.go$v"
 	else

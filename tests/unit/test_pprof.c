@@ -45,8 +45,8 @@ int main(int argc, char **argv)
 	FILE *f;
 	int err;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s OUT.pb.gz\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s OUT.pb.gz [INLINED.pb.gz]\n", argv[0]);
 		return 2;
 	}
 	check(pprof__new(types, 0, NULL, NULL, 0, &p) == -EINVAL && !p, "new.no_types",
@@ -67,6 +67,24 @@ int main(int argc, char **argv)
 	      "writing to a missing directory succeeded");
 	pprof__free(p);
 
+	if (argc == 3) {
+		/* main.helper and main.caller inlined into main.outer at one pc. */
+		const struct pprof_frame inl[] = {
+			{ 0x404040, "main.helper", "/src/app/b.go", 50 },
+			{ 0x404040, "main.caller", "/src/app/b.go", 60 },
+			{ 0x404040, "main.outer", "/src/app/a.go", 70 },
+			{ 0x403030, "main.main", "/src/app/a.go", 30 },
+		};
+		const __u8 nl[] = { 3, 1 };
+
+		err = pprof__new(types, 2, "space", "bytes", 524288, &p);
+		err = err ?: pprof__set_mapping(p, 0x400000, 0x500000, 0, "/src/app/app", "");
+		err = err ?: pprof__add_sample_inl(p, inl, nl, 2, v1, NULL, 0);
+		err = err ?: pprof__add_sample_inl(p, inl, nl, 2, v3, NULL, 0);
+		err = err ?: pprof__write(p, argv[2]);
+		check(!err, "write.inlined", strerror(-err));
+		pprof__free(p);
+	}
 	f = fopen(argv[1], "rb");
 	check(f && fread(hdr, 1, 2, f) == 2 && hdr[0] == 0x1f && hdr[1] == 0x8b, "gzip",
 	      "output is not gzip");

@@ -1,8 +1,8 @@
 // The allocations shared by allocs/prof and allocs/noprof (noprof/work.go is
 // a symlink to this file): per round, bigAlloc allocates 70% of the bytes in
 // 8 KiB slices, smallAlloc 20% in 64-byte structs that escape, otherAlloc
-// the remaining 10% in 1 KiB slices. The tests find the lines by the SITE
-// markers. Only Go 1.19 APIs are used.
+// the remaining 10% in 1 KiB slices through newBuf, an inlined helper. The
+// tests find the lines by the SITE markers. Only Go 1.19 APIs are used.
 package main
 
 import (
@@ -37,9 +37,16 @@ func smallAlloc(i int) {
 	items[i%len(items)] = p
 }
 
+// newBuf is small enough to be inlined into otherAlloc by every Go release:
+// its allocation must be charged to its own line (an inlined frame), not to
+// the call in otherAlloc.
+func newBuf(n int) []byte {
+	return make([]byte, n) // SITE-OTHER
+}
+
 //go:noinline
 func otherAlloc(i int) {
-	others[i%len(others)] = make([]byte, 1024) // SITE-OTHER
+	others[i%len(others)] = newBuf(1024) // OTHER-CALL (the physical frame)
 }
 
 // round allocates 7*8192 + 256*64 + 8*1024 = 81920 bytes: 70/20/10 %.

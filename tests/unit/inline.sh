@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Inline-aware symbolization (gobin__pc_frames) against Go's own
+# runtime.CallersFrames: for every cached toolchain x build mode, build
+# tests/workloads/inl, run it (it prints its captured stacks as Go expands
+# them) and let test_inline compare. Prints PASS/FAIL lines; exits non-zero
+# on any FAIL.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+cache=${GOPRY_CACHE:-$top/.cache}
+out=${OUTPUT:-.output}
+bin=$out/tests/test_inline
+fails=0
+
+fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
+
+if [ ! -x "$bin" ] || [ -n "$(find user/gobin.c user/pclntab.c user/elfimg.c \
+	tests/unit/test_inline.c -newer "$bin" 2>/dev/null)" ]; then
+	make --no-print-directory "$bin" >&2 || { fail build "make $bin"; exit 1; }
+fi
+
+vers=()
+for d in "$cache"/go/1.*; do
+	[ -x "$d/usr/lib/go-${d##*/}/bin/go" ] && vers+=("${d##*/}")
+done
+[ ${#vers[@]} -gt 0 ] || { fail toolchains "none in $cache/go"; exit 1; }
+IFS=$'\n' vers=($(printf '%s\n' "${vers[@]}" | sort -V)); unset IFS
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for v in "${vers[@]}"; do
+	for m in default stripped pie cgo; do
+		b=$(tests/build-go.sh "$v" "$m" inl 2>/dev/null) || { fail "inline/go$v/$m/build" "build-go.sh"; continue; }
+		"$b" >"$tmp/cap" 2>&1 || { fail "inline/go$v/$m/run" "exit $?"; continue; }
+		"$bin" -t "inline/go$v/$m/" "$b" "$tmp/cap"
+		[ $? -eq 0 ] || fails=$((fails + 1))
+	done
+done
+exit $((fails > 0))
