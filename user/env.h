@@ -16,7 +16,8 @@ struct env {
 	/* Collectors beyond GC/STW add their options here. */
 	bool goroutines;                /* --goroutines: per-site table each interval */
 	bool leaks;                     /* --leaks: leak suspects at the end */
-	bool waits;                     /* --waits: probe gopark (hot) */
+	bool waits;                     /* --waits: park reasons and times (gopark, execute) */
+	double leak_min_age;            /* --leak-min-age SECS: parked this long = stuck */
 	const char *goroutine_profile;  /* --goroutine-profile FILE (pprof) */
 	bool heap;                      /* --heap: heap timeline per GC and interval */
 	const char *allocs_profile;     /* --allocs FILE: sampled allocations (pprof) */

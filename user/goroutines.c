@@ -25,6 +25,25 @@
  * R14 is that goroutine. Every goroutine that returns from its function or
  * calls runtime.Goexit passes there; coroutines end in coroexit (gdestroy
  * without goexit1): walks notice them gone ("lost").
+ *
+ * Parks (--waits): the CALL runtime.mcall in runtime.gopark (mcall(park_m),
+ * go1.19.8 proc.go:363, go1.21.13 :398, go1.22.12 :402, go1.23.5 :424,
+ * go1.24.4 :435, go1.25.12 :460, go1.26.10 :462, go1.27.3 :474). Every
+ * park (channels, select, sleep, sync, netpoll, GC workers) goes through
+ * gopark; goparkunlock is inlined into its callers as a gopark call. At that
+ * CALL R14 is still the parking goroutine and gopark has already stored
+ * gp.waitreason = reason (go1.19.8 proc.go:358, go1.27.3 :469): the reason
+ * is read from the g, where the walks read it too, rather than from CL at
+ * entry (gopark's 3rd argument; its entry is a single-stepped `sub rsp` on
+ * go1.19, the CALL is emulated on every release).
+ * Runs again: the first CALL runtime.casgstatus in runtime.execute(gp,
+ * inheritTime) (casgstatus(gp, _Grunnable, _Grunning): go1.19.8
+ * proc.go:2531, go1.21.13 :2856, go1.22.12 :3107, go1.23.5 :3223, go1.24.4
+ * :3247, go1.25.12 :3350, go1.26.10 :3345, go1.27.3 :3360), where RAX is gp,
+ * casgstatus's first argument. Every goroutine the scheduler runs passes
+ * there (on g0); a park lasts from its gopark to that execute. Both are
+ * hot, hence opt-in; the per-goroutine park state in user space is a table
+ * by goid with a cap (gsites.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,8 +63,6 @@
 #include "waitreasons.h"
 
 #define MAX_LEAKS 10
-/* A goroutine parked across walks this far apart counts as stuck. */
-#define LEAK_PARKED_NS 500000000ull
 
 struct gstate {
 	struct gobin *gb;
@@ -62,13 +79,38 @@ struct gstate {
 	__u64 ticks;
 	__u64 walk_failures;
 	struct ginventory_stats last_walk;
-	/* --waits: parks by site and reason. */
-	__u64 parks;
+	__u64 leak_min_age_ns; /* --leak-min-age: parked this long across walks = stuck */
 };
 
 static bool goroutines_enabled(void)
 {
-	return env.goroutines || env.leaks || env.goroutine_profile;
+	return env.goroutines || env.leaks || env.waits || env.goroutine_profile;
+}
+
+/* --waits: the park and run-again sites (see the top comment). Both or neither. */
+static void plan_waits(struct probe_plan *plan, struct gobin *gb)
+{
+	const struct go_layout *lay = &plan->layout;
+	struct probe *park, *run;
+	size_t n0 = plan->n;
+
+	if (lay->off[GF_G_WAITREASON] < 0 ||
+	    probes__add_call_site(plan, gb, PR_G_PARK, "runtime.gopark", "runtime.mcall", &park) ||
+	    probes__add_call_site(plan, gb, PR_G_RUN, "runtime.execute", "runtime.casgstatus",
+				  &run) ||
+	    !park->emulated || !run->emulated) {
+		/* Never attach blind or single-stepped on the scheduler's hottest paths. */
+		plan->n = n0;
+		probes__note_unavailable(plan, "goroutine park times (--waits)");
+		wlog("--waits: no emulated CALL runtime.mcall in runtime.gopark or CALL "
+		     "runtime.casgstatus in runtime.execute: park times not measured");
+		return;
+	}
+	probes__set_read(&park->spec, RD_GP_GOID, RB_REG, GR_R14, lay->off[GF_G_GOID], 8);
+	probes__set_read(&park->spec, RD_GP_GOPC, RB_REG, GR_R14, lay->off[GF_G_GOPC], 8);
+	probes__set_read(&park->spec, RD_GP_STARTPC, RB_REG, GR_R14, lay->off[GF_G_STARTPC], 8);
+	probes__set_read(&park->spec, RD_GP_REASON, RB_REG, GR_R14, lay->off[GF_G_WAITREASON], 1);
+	probes__set_read(&run->spec, RD_GR_GOID, RB_REG, GR_RAX, lay->off[GF_G_GOID], 8);
 }
 
 static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
@@ -96,13 +138,22 @@ static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
 	probes__set_read(&p->spec, RD_GC_GOPC, RB_REG, GR_RBX, lay->off[GF_G_GOPC], 8);
 	probes__set_read(&p->spec, RD_GC_STARTPC, RB_REG, GR_RBX, lay->off[GF_G_STARTPC], 8);
 	if (lay->off[GF_G_PARENTGOID] >= 0) {
+		/* newproc1 sets newg.parentGoid = callergp.goid (go1.21.13 proc.go:4528). */
 		probes__set_read(&p->spec, RD_GC_PARENT, RB_REG, GR_RBX, lay->off[GF_G_PARENTGOID],
 				 8);
 	} else if (lay->off[GF_G_M] >= 0 && lay->off[GF_M_CURG] >= 0) {
-		/* Reads may only chain backwards: the parent goid is filled last. */
+		/*
+		 * go1.19 has no parentGoid. R14 is g0 here (systemstack), and
+		 * systemstack leaves m.curg the goroutine that called newproc:
+		 * g0.m.curg.goid is the creator's goid. Reads may only chain to
+		 * earlier slots: m, then curg, then the goid, in that order.
+		 */
 		probes__set_read(&p->spec, RD_GC_M, RB_REG, GR_R14, lay->off[GF_G_M], 8);
 		probes__set_read(&p->spec, RD_GC_CURG, RB_READ, RD_GC_M, lay->off[GF_M_CURG], 8);
-		probes__set_read(&p->spec, RD_GC_PARENT, RB_NONE, 0, 0, 8);
+		probes__set_read(&p->spec, RD_GC_PARENT, RB_READ, RD_GC_CURG, lay->off[GF_G_GOID],
+				 8);
+	} else {
+		probes__note_unavailable(plan, "parent goroutines");
 	}
 
 	err = probes__add_call_site(plan, gb, PR_G_EXIT, "runtime.goexit1", "runtime.mcall", &p);
@@ -115,18 +166,8 @@ static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
 	probes__set_read(&p->spec, RD_GX_GOPC, RB_REG, GR_R14, lay->off[GF_G_GOPC], 8);
 	probes__set_read(&p->spec, RD_GX_STARTPC, RB_REG, GR_R14, lay->off[GF_G_STARTPC], 8);
 
-	if (env.waits) {
-		/* gopark(unlockf, lock, reason waitReason, ...): CL (go1.19.8 proc.go:346). */
-		err = probes__add_entry(plan, gb, PR_G_PARK, "runtime.gopark", &p);
-		if (err) {
-			probes__note_unavailable(plan, "goroutine parks (--waits)");
-		} else {
-			probes__set_read(&p->spec, RD_GP_GOID, RB_REG, GR_R14, lay->off[GF_G_GOID], 8);
-			probes__set_read(&p->spec, RD_GP_GOPC, RB_REG, GR_R14, lay->off[GF_G_GOPC], 8);
-			probes__set_read(&p->spec, RD_GP_STARTPC, RB_REG, GR_R14,
-					 lay->off[GF_G_STARTPC], 8);
-		}
-	}
+	if (env.waits)
+		plan_waits(plan, gb);
 	if (!ginventory__available(lay))
 		probes__note_unavailable(plan, "goroutines alive at attach and their wait states "
 					 "(runtime.allgs)");
@@ -204,7 +245,7 @@ static int walk(struct gstate *st, bool initial)
 			       &st->last_walk);
 	/* A walk with many skipped entries cannot tell a goroutine is gone. */
 	gsites__walk_end(st->sites, !err && st->last_walk.torn * 10 <= st->last_walk.allglen,
-			 LEAK_PARKED_NS);
+			 st->leak_min_age_ns);
 	if (err) {
 		st->walk_failures++;
 		vlog("goroutine list walk failed: %s", strerror(-err));
@@ -231,6 +272,7 @@ static int goroutines_start(void **state, const struct collector_ctx *ctx)
 	st->json = ctx->json;
 	st->pid = ctx->pid;
 	st->start_ns = mono_ns();
+	st->leak_min_age_ns = (__u64)(env.leak_min_age * 1e9);
 	st->inventory = ginventory__available(&ctx->plan->layout);
 	err = waitreasons__new(ctx->gb, &st->wr);
 	if (err == -ENOMEM)
@@ -277,7 +319,8 @@ static void goroutines_event(void *state, const struct gopry_event_probe *ev,
 		if (ok(ev, RD_GC_GOID) && ok(ev, RD_GC_GOPC) && ok(ev, RD_GC_STARTPC))
 			gsites__created(st->sites, ev->reads[RD_GC_GOID],
 					ev->reads[RD_GC_GOPC] - bias,
-					ev->reads[RD_GC_STARTPC] - bias, ev->ts);
+					ev->reads[RD_GC_STARTPC] - bias, ev->ts,
+					ok(ev, RD_GC_PARENT) ? ev->reads[RD_GC_PARENT] : 0);
 		break;
 	case PR_G_EXIT:
 		if (ok(ev, RD_GX_GOID) && ok(ev, RD_GX_GOPC) && ok(ev, RD_GX_STARTPC))
@@ -286,7 +329,16 @@ static void goroutines_event(void *state, const struct gopry_event_probe *ev,
 				       ev->reads[RD_GX_STARTPC] - bias, ev->ts);
 		break;
 	case PR_G_PARK:
-		st->parks++;
+		if (ok(ev, RD_GP_GOID) && ok(ev, RD_GP_GOPC) && ok(ev, RD_GP_STARTPC) &&
+		    ok(ev, RD_GP_REASON))
+			gsites__parked(st->sites, ev->reads[RD_GP_GOID],
+				       ev->reads[RD_GP_GOPC] - bias,
+				       ev->reads[RD_GP_STARTPC] - bias,
+				       (__u8)ev->reads[RD_GP_REASON], ev->ts);
+		break;
+	case PR_G_RUN:
+		if (ok(ev, RD_GR_GOID))
+			gsites__ran(st->sites, ev->reads[RD_GR_GOID], ev->ts);
 		break;
 	default:
 		break;
@@ -342,6 +394,74 @@ static __u64 oldest_ns(const struct gstate *st, const struct gsite *s, __u64 now
 	return s->oldest_create && now > s->oldest_create ? now - s->oldest_create : 0;
 }
 
+/* The site that created most of site's goroutines, NULL when none is known. */
+static const struct gsite_parent *top_parent(const struct gsite *s)
+{
+	const struct gsite_parent *best = NULL;
+
+	for (int i = 0; i < GSITE_MAX_PARENTS && s->parents[i].site; i++)
+		if (!best || s->parents[i].count > best->count)
+			best = &s->parents[i];
+	return best;
+}
+
+/* "parents": the creating goroutines' own creation sites, most first. */
+static void json_parents(const struct gsite *s, FILE *f)
+{
+	const struct gsite_parent *v[GSITE_MAX_PARENTS];
+	int n = 0;
+
+	for (int i = 0; i < GSITE_MAX_PARENTS && s->parents[i].site; i++)
+		v[n++] = &s->parents[i];
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && v[k]->count > v[k - 1]->count; k--) {
+			const struct gsite_parent *t = v[k];
+
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	fputs(",\"parents\":[", f);
+	for (int i = 0; i < n; i++) {
+		struct json j;
+
+		if (i)
+			fputc(',', f);
+		json__begin(&j, f);
+		json__str(&j, "func", v[i]->site->func);
+		json__str(&j, "file", v[i]->site->file);
+		json__s64(&j, "line", v[i]->site->line);
+		json__str(&j, "start_func", v[i]->site->start_func);
+		json__u64(&j, "count", v[i]->count);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"parent_other\":%llu,\"parent_unknown\":%llu",
+		(unsigned long long)s->parent_other, (unsigned long long)s->parent_unknown);
+}
+
+/* --waits: "park_waits":{"chan receive":{"count":N,"total_ns":...,...}} */
+static void json_park_waits(const struct gstate *st, const struct gsite *s, FILE *f)
+{
+	char buf[32];
+	bool any = false;
+
+	fputs(",\"park_waits\":{", f);
+	for (unsigned int w = 0; w < GSITE_MAX_WAIT; w++) {
+		const struct gsite_park *p = &s->park[w];
+
+		if (!p->count)
+			continue;
+		fputs(any ? "," : "", f);
+		json__escape(f, wait_name(st, w, buf, sizeof(buf)));
+		fprintf(f, ":{\"count\":%llu,\"total_ns\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,"
+			"\"max_ns\":%llu}", (unsigned long long)p->count,
+			(unsigned long long)p->total_ns,
+			(unsigned long long)gsites__park_pct(p, 50),
+			(unsigned long long)gsites__park_pct(p, 99), (unsigned long long)p->max_ns);
+		any = true;
+	}
+	fputc('}', f);
+}
+
 static void json_site(struct gstate *st, const struct gsite *s, __u64 now, bool first)
 {
 	FILE *f = stdout;
@@ -387,7 +507,11 @@ static void json_site(struct gstate *st, const struct gsite *s, __u64 now, bool 
 		fprintf(f, ":%llu", (unsigned long long)s->waits[w]);
 		any = true;
 	}
-	fputs("}}", f);
+	fputc('}', f);
+	json_parents(s, f);
+	if (env.waits)
+		json_park_waits(st, s, f);
+	fputc('}', f);
 }
 
 static void fmt_dur(char *buf, size_t len, __u64 ns)
@@ -404,9 +528,28 @@ static void fmt_dur(char *buf, size_t len, __u64 ns)
 
 static void text_site(struct gstate *st, const struct gsite *s, __u64 now)
 {
-	char p50[16], p99[16], max[16], old[16], waits[64] = "", buf[32];
+	char p50[16], p99[16], max[16], old[16], waits[64] = "", parks[64] = "", buf[32];
 	__u64 best = 0;
 	int bw = -1;
+
+	if (env.waits) {
+		/* The reason its goroutines spent the most time parked on. */
+		for (int w = 0; w < GSITE_MAX_WAIT; w++)
+			if (s->park[w].total_ns > best || (bw < 0 && s->park[w].count))
+				best = s->park[w].total_ns, bw = w;
+		if (bw >= 0) {
+			fmt_dur(p50, sizeof(p50), gsites__park_pct(&s->park[bw], 50));
+			char cell[48];
+
+			snprintf(cell, sizeof(cell), "%.18s:%llu/%s", wait_name(st, bw, buf, sizeof(buf)),
+				 (unsigned long long)s->park[bw].count, p50);
+			snprintf(parks, sizeof(parks), " %-28s", cell);
+		} else {
+			snprintf(parks, sizeof(parks), " %-28s", "-");
+		}
+		best = 0;
+		bw = -1;
+	}
 
 	fmt_dur(p50, sizeof(p50), gsites__lifetime_pct(s, 50));
 	fmt_dur(p99, sizeof(p99), gsites__lifetime_pct(s, 99));
@@ -420,11 +563,11 @@ static void text_site(struct gstate *st, const struct gsite *s, __u64 now)
 			 (unsigned long long)best);
 	else if (s->leaked)
 		snprintf(waits, sizeof(waits), "leaked:%llu", (unsigned long long)s->leaked);
-	printf("%7llu %8llu %8llu %8s %8s %8s %7s%s %-22s %s (%s:%d) -> %s\n",
+	printf("%7llu %8llu %8llu %8s %8s %8s %7s%s %-22s%s %s (%s:%d) -> %s\n",
 	       (unsigned long long)s->alive, (unsigned long long)s->created,
 	       (unsigned long long)s->exited, p50, p99, max, old,
-	       s->alive && s->oldest_before_attach ? "+" : " ", waits, s->func, s->file, s->line,
-	       s->start_func);
+	       s->alive && s->oldest_before_attach ? "+" : " ", waits, parks, s->func, s->file,
+	       s->line, s->start_func);
 }
 
 static void report(struct gstate *st, __u64 now, bool final)
@@ -466,8 +609,9 @@ static void report(struct gstate *st, __u64 now, bool final)
 		       "(system: %llu alive)\n", final ? " (final)" : "", el,
 		       (unsigned long long)alive, (unsigned long long)created,
 		       (unsigned long long)exited, (unsigned long long)salive);
-		printf("%7s %8s %8s %8s %8s %8s %8s %-22s %s\n", "ALIVE", "CREATED", "EXITED",
-		       "P50", "P99", "MAX", "OLDEST", "WAITING", "SITE -> START");
+		printf("%7s %8s %8s %8s %8s %8s %8s %-22s%s %s\n", "ALIVE", "CREATED", "EXITED",
+		       "P50", "P99", "MAX", "OLDEST", "WAITING",
+		       env.waits ? " PARKED ON:COUNT/P50         " : "", "SITE -> START");
 		for (size_t i = 0; i < n; i++)
 			if (!v[i]->system && (v[i]->alive || v[i]->created || v[i]->exited))
 				text_site(st, v[i], now);
@@ -475,16 +619,21 @@ static void report(struct gstate *st, __u64 now, bool final)
 	free(v);
 }
 
-static void report_leaks(struct gstate *st, __u64 now)
+/*
+ * Leak suspects: every interval (final false; text only when there are
+ * some) and at the end (final true).
+ */
+static void report_leaks(struct gstate *st, __u64 now, bool final)
 {
 	struct gsite_leak l[MAX_LEAKS];
 	size_t n = gsites__leaks(st->sites, now, l, MAX_LEAKS);
 	char buf[32];
 
-	if (!st->json)
-		printf("leak suspects: %zu\n", n);
+	if (!st->json && (final || n))
+		printf("leak suspects%s: %zu\n", final ? " (final)" : "", n);
 	for (size_t i = 0; i < n; i++) {
 		const struct gsite *s = l[i].site;
+		const struct gsite_parent *par = top_parent(s);
 		const char *w = l[i].top_wait >= 0 ? wait_name(st, l[i].top_wait, buf, sizeof(buf))
 						   : (l[i].gleaked ? "leaked" : "");
 
@@ -494,6 +643,8 @@ static void report_leaks(struct gstate *st, __u64 now)
 			json__begin(&j, stdout);
 			json__str(&j, "type", "leak");
 			json__s64(&j, "pid", st->pid);
+			json__u64(&j, "ts", now);
+			json__bool(&j, "final", final);
 			json__u64(&j, "rank", i + 1);
 			json__str(&j, "func", s->func);
 			json__str(&j, "file", s->file);
@@ -510,6 +661,12 @@ static void report_leaks(struct gstate *st, __u64 now)
 			json__u64(&j, "oldest_alive_ns", l[i].oldest_age_ns);
 			json__bool(&j, "gleaked", l[i].gleaked);
 			json__f64(&j, "score", l[i].score);
+			/* Who runs the go statement: the creators' own creation site. */
+			json__str(&j, "parent_func", par ? par->site->func : "");
+			json__str(&j, "parent_file", par ? par->site->file : "");
+			json__s64(&j, "parent_line", par ? par->site->line : 0);
+			json__str(&j, "parent_start_func", par ? par->site->start_func : "");
+			json__u64(&j, "parent_count", par ? par->count : 0);
 			json__end(&j);
 		} else {
 			char old[16], win[16];
@@ -524,6 +681,10 @@ static void report_leaks(struct gstate *st, __u64 now)
 			       (unsigned long long)l[i].top_wait_n, (unsigned long long)s->exited,
 			       (unsigned long long)s->created, old,
 			       l[i].gleaked ? ", marked leaked by the runtime" : "");
+			if (par)
+				printf("     created by goroutines of %s (%s:%d) -> %s (%llu of them)\n",
+				       par->site->func, par->site->file, par->site->line,
+				       par->site->start_func, (unsigned long long)par->count);
 		}
 	}
 }
@@ -534,8 +695,10 @@ static void goroutines_tick(void *state, __u64 now)
 
 	st->ticks++;
 	walk(st, false);
-	if (env.goroutines)
+	if (env.goroutines || env.waits)
 		report(st, now, false);
+	if (env.leaks)
+		report_leaks(st, now, false);
 }
 
 /* One sample per site and wait state: the creation site is the frame. */
@@ -609,16 +772,26 @@ static void goroutines_finish(void *state, __u64 now)
 	walk(st, false);
 	report(st, now, true);
 	if (env.leaks)
-		report_leaks(st, now);
+		report_leaks(st, now, true);
 	if (env.goroutine_profile)
 		write_profile(st, now);
 	gsites__stats(st->sites, &gs);
 	vlog("goroutines: %llu create and %llu exit events (%llu already walked, %llu of "
-	     "goroutines never seen), %llu walks, %llu discovered, %llu lost, %llu parks",
+	     "goroutines never seen), %llu walks, %llu discovered, %llu lost",
 	     (unsigned long long)gs.events_create, (unsigned long long)gs.events_exit,
 	     (unsigned long long)gs.dup_create, (unsigned long long)gs.unknown_exit,
 	     (unsigned long long)gs.walks, (unsigned long long)gs.discovered,
-	     (unsigned long long)gs.lost, (unsigned long long)st->parks);
+	     (unsigned long long)gs.lost);
+	if (env.waits) {
+		vlog("goroutine parks: %llu parks, %llu runs (%llu ending a park), %zu still "
+		     "parked, %llu re-parked without a run, %llu not timed (table full)",
+		     (unsigned long long)gs.parks, (unsigned long long)gs.runs,
+		     (unsigned long long)gs.runs_timed, gsites__parked_count(st->sites),
+		     (unsigned long long)gs.park_reparked, (unsigned long long)gs.park_drops);
+		if (gs.park_drops)
+			wlog("--waits: %llu parks not timed: more than %d goroutines parked at once",
+			     (unsigned long long)gs.park_drops, GSITES_PARK_CAP);
+	}
 }
 
 static void goroutines_free(void *state)

@@ -9,14 +9,18 @@
 
 #include "collector.h"
 
-/* Read slots of PR_G_CREATE (off RBX = the new g, or chained off R14 = g0). */
+/*
+ * Read slots of PR_G_CREATE (off RBX = the new g, or chained off R14 = g0).
+ * A chained read (RB_READ) may only use an earlier slot: the BPF program
+ * fills slots in order, so go1.19's g0 -> m -> curg -> goid chain comes last.
+ */
 enum {
 	RD_GC_GOID,
 	RD_GC_GOPC,
 	RD_GC_STARTPC,
-	RD_GC_PARENT,   /* newg.parentGoid (go1.21+) or g0.m.curg.goid */
 	RD_GC_M,        /* go1.19: g0.m */
 	RD_GC_CURG,     /* go1.19: m.curg, the goroutine that ran the go statement */
+	RD_GC_PARENT,   /* newg.parentGoid (go1.21+) or g0.m.curg.goid */
 	RD_GC__COUNT,
 };
 
@@ -33,7 +37,14 @@ enum {
 	RD_GP_GOID,
 	RD_GP_GOPC,
 	RD_GP_STARTPC,
+	RD_GP_REASON,   /* g.waitreason, set by gopark before its mcall(park_m) */
 	RD_GP__COUNT,
+};
+
+/* Read slots of PR_G_RUN (off RAX = the goroutine about to run). */
+enum {
+	RD_GR_GOID,
+	RD_GR__COUNT,
 };
 
 extern const struct collector_ops goroutines_collector_ops;

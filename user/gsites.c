@@ -58,6 +58,8 @@ struct gsites {
 	void *namer_ctx;
 	__u64 start_ns;
 	struct gtable live, pending;
+	struct gtable parked; /* --waits: create_ts = when it parked */
+	size_t park_cap;
 	struct gsite **sites;
 	size_t nsites, sites_cap;
 	__u32 *site_idx; /* open addressing, site index + 1, 0 = empty */
@@ -222,6 +224,7 @@ int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **ou
 	s->namer = namer;
 	s->namer_ctx = ctx;
 	s->start_ns = start_ns;
+	s->park_cap = GSITES_PARK_CAP;
 	*out = s;
 	return 0;
 }
@@ -231,6 +234,8 @@ void gsites__free(struct gsites *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nsites; i++) {
+		for (int w = 0; w < GSITE_MAX_WAIT; w++)
+			free(s->sites[i]->park[w].hist);
 		free(s->sites[i]->hist);
 		free(s->sites[i]);
 	}
@@ -238,6 +243,7 @@ void gsites__free(struct gsites *s)
 	free(s->site_idx);
 	free(s->live.v);
 	free(s->pending.v);
+	free(s->parked.v);
 	free(s);
 }
 
@@ -262,7 +268,34 @@ static void add_live(struct gsites *s, long idx, __u64 goid, __u64 create_ts)
 	alive_changed(s->sites[idx]);
 }
 
-void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts)
+/* Count the creator's site among site's parents. */
+static void note_parent(struct gsites *s, struct gsite *site, __u64 parent)
+{
+	const struct glive *pe = parent ? gt_find(&s->live, parent) : NULL;
+	const struct gsite *ps;
+	int i;
+
+	if (!pe) {
+		site->parent_unknown++;
+		return;
+	}
+	ps = s->sites[pe->site];
+	for (i = 0; i < GSITE_MAX_PARENTS && site->parents[i].site; i++) {
+		if (site->parents[i].site == ps) {
+			site->parents[i].count++;
+			return;
+		}
+	}
+	if (i == GSITE_MAX_PARENTS) {
+		site->parent_other++;
+		return;
+	}
+	site->parents[i].site = ps;
+	site->parents[i].count = 1;
+}
+
+void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts,
+		     __u64 parent)
 {
 	struct glive *e;
 	long idx;
@@ -274,6 +307,7 @@ void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __
 	if (idx < 0)
 		return;
 	s->sites[idx]->created++;
+	note_parent(s, s->sites[idx], parent);
 	e = gt_find(&s->live, goid);
 	if (e) {
 		/* Already found by a walk that ran after it was created. */
@@ -300,6 +334,93 @@ static void hist_add(struct gsite *site, __u64 v)
 		site->lifetime_max = v;
 }
 
+static __u64 hist_pct(const __u32 *hist, __u64 n, __u64 max, double p)
+{
+	__u64 rank, sum = 0;
+
+	if (!hist || !n)
+		return 0;
+	rank = (__u64)ceil(p / 100.0 * n);
+	if (rank < 1)
+		rank = 1;
+	for (unsigned int i = 0; i < HBUCKETS; i++) {
+		sum += hist[i];
+		if (sum >= rank) {
+			__u64 mid = hist_mid(i);
+
+			return mid < max ? mid : max;
+		}
+	}
+	return max;
+}
+
+void gsites__set_park_cap(struct gsites *s, size_t cap)
+{
+	s->park_cap = cap;
+}
+
+size_t gsites__parked_count(const struct gsites *s)
+{
+	return s->parked.n;
+}
+
+void gsites__parked(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u8 reason,
+		    __u64 ts)
+{
+	struct glive *e;
+	long idx;
+
+	if (!goid)
+		return;
+	s->st.parks++;
+	idx = site_get(s, gopc, startpc);
+	if (idx < 0)
+		return;
+	e = gt_find(&s->parked, goid);
+	if (e) {
+		/* Its run event was lost (or never came): this park starts afresh. */
+		s->st.park_reparked++;
+	} else {
+		if (s->parked.n >= s->park_cap || !(e = gt_insert(&s->parked, goid))) {
+			s->st.park_drops++;
+			return;
+		}
+	}
+	e->site = idx;
+	e->create_ts = ts;
+	e->waitreason = reason;
+}
+
+void gsites__ran(struct gsites *s, __u64 goid, __u64 ts)
+{
+	struct glive *e = gt_find(&s->parked, goid);
+	struct gsite_park *p;
+	__u64 d;
+
+	s->st.runs++;
+	if (!e)
+		return;     /* preempted or yielded, not parked: nothing to time */
+	s->st.runs_timed++;
+	p = &s->sites[e->site]->park[e->waitreason % GSITE_MAX_WAIT];
+	d = ts >= e->create_ts ? ts - e->create_ts : 0;
+	gt_remove(&s->parked, e);
+	if (!p->hist) {
+		p->hist = calloc(HBUCKETS, sizeof(*p->hist));
+		if (!p->hist)
+			return;
+	}
+	p->hist[hist_index(d)]++;
+	p->count++;
+	p->total_ns += d;
+	if (d > p->max_ns)
+		p->max_ns = d;
+}
+
+__u64 gsites__park_pct(const struct gsite_park *p, double pct)
+{
+	return hist_pct(p->hist, p->count, p->max_ns, pct);
+}
+
 void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts)
 {
 	struct glive *e;
@@ -312,6 +433,10 @@ void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u
 	e = gt_find(&s->pending, goid);
 	if (e)
 		gt_remove(&s->pending, e);
+	/* A run event lost: do not keep it parked forever. */
+	e = gt_find(&s->parked, goid);
+	if (e)
+		gt_remove(&s->parked, e);
 	e = gt_find(&s->live, goid);
 	if (!e) {
 		/* Created before the attach and gone before the first walk. */
@@ -505,22 +630,7 @@ struct gsite *gsites__at(struct gsites *s, size_t i)
 
 __u64 gsites__lifetime_pct(const struct gsite *site, double p)
 {
-	__u64 rank, sum = 0;
-
-	if (!site->hist || !site->nlifetimes)
-		return 0;
-	rank = (__u64)ceil(p / 100.0 * site->nlifetimes);
-	if (rank < 1)
-		rank = 1;
-	for (unsigned int i = 0; i < HBUCKETS; i++) {
-		sum += site->hist[i];
-		if (sum >= rank) {
-			__u64 mid = hist_mid(i);
-
-			return mid < site->lifetime_max ? mid : site->lifetime_max;
-		}
-	}
-	return site->lifetime_max;
+	return hist_pct(site->hist, site->nlifetimes, site->lifetime_max, p);
 }
 
 void gsites__totals(const struct gsites *s, bool system, __u64 *alive, __u64 *created,

@@ -32,6 +32,19 @@ enum {
 	GS_SCAN = 0x1000,
 };
 
+/* --waits: parks on one wait reason at one site, and how long they lasted. */
+struct gsite_park {
+	__u64 count, total_ns, max_ns;
+	__u32 *hist;      /* durations, log-linear as lifetimes */
+};
+
+/* A site whose goroutines ran the go statements of this one. */
+#define GSITE_MAX_PARENTS 4
+struct gsite_parent {
+	const struct gsite *site;
+	__u64 count;
+};
+
 struct gsite {
 	__u64 gopc, startpc;
 	/* Filled by the namer when the site is first seen. */
@@ -54,6 +67,15 @@ struct gsite {
 	bool oldest_before_attach;   /* some alive one predates the attach */
 	__u64 min_alive, max_alive;  /* over the window */
 	__u64 alive_at_start;
+	/*
+	 * Creators: the sites of the goroutines that ran this site's go
+	 * statement (from the creation event's parent goid, looked up among
+	 * the live goroutines), most frequent first once sorted by the reader.
+	 */
+	struct gsite_parent parents[GSITE_MAX_PARENTS];
+	__u64 parent_other;   /* from further sites than fit in parents[] */
+	__u64 parent_unknown; /* parent goid not known or not among the live ones */
+	struct gsite_park park[GSITE_MAX_WAIT]; /* --waits, by waitReason */
 };
 
 struct gsite_leak {
@@ -73,10 +95,27 @@ typedef void (*gsite_namer)(void *ctx, struct gsite *s);
 int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **out);
 void gsites__free(struct gsites *s);
 
-/* A creation event (parent 0 = unknown). */
-void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts);
+/* A creation event (parent: the creating goroutine's goid, 0 = unknown). */
+void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts,
+		     __u64 parent);
 /* An exit event. */
 void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts);
+
+/*
+ * --waits: goroutine goid (of site gopc/startpc) parks on waitReason reason
+ * at ts; then it runs again at ts (gsites__ran), which closes the park and
+ * adds its duration to the site's park[reason]. At most park_cap goroutines
+ * are remembered as parked at once (default GSITES_PARK_CAP); parks beyond
+ * that are counted in park_drops, not timed.
+ */
+#define GSITES_PARK_CAP 65536
+void gsites__parked(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u8 reason,
+		    __u64 ts);
+void gsites__ran(struct gsites *s, __u64 goid, __u64 ts);
+void gsites__set_park_cap(struct gsites *s, size_t cap);
+__u64 gsites__park_pct(const struct gsite_park *p, double pct);
+/* How many goroutines are parked now as far as the park events say. */
+size_t gsites__parked_count(const struct gsites *s);
 
 /*
  * A walk of the goroutine list. The first (initial) walk adds every alive
@@ -113,6 +152,8 @@ size_t gsites__leaks(struct gsites *s, __u64 now, struct gsite_leak *out, size_t
 struct gsites_stats {
 	__u64 events_create, events_exit, dup_create, unknown_exit;
 	__u64 walks, discovered, lost;
+	__u64 parks, park_drops, park_reparked; /* park events; not timed: table full, no run seen */
+	__u64 runs, runs_timed;                 /* run events; of them closing a park */
 };
 void gsites__stats(const struct gsites *s, struct gsites_stats *st);
 

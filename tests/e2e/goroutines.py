@@ -8,8 +8,12 @@ blocked on a channel receive at SITE:leak, some before the attach) under
 PID (alternating), and compares: per-site created/exited/alive with the
 workload's counters, the alive total with its runtime.NumGoroutine(), the
 lifetimes with its own clock (10%), the top leak suspect, and
-`go tool pprof -top` of the profile. Also: the probe plan of every case is
-emulated, and attaching during heavy goroutine churn harms nothing.
+`go tool pprof -top` of the profile, the creating goroutines' site
+(runtime.main) of both sites, leak records during the run (final false) and
+at the end (final true). Also: the probe plan of every case is emulated,
+attaching during heavy goroutine churn harms nothing, and (per toolchain)
+`--waits` times the parks of goroutines that block on a channel for a known
+time as the workload's own clock does, and --leak-min-age holds suspects back.
 
 Usage: tests/e2e/goroutines.py [-v] [-k SUBSTRING]... [--versions 1.22,1.27] [--modes pie]
 """
@@ -164,15 +168,27 @@ def check(name, ver, attach, recs, rep, prof):
             if s["alive"] > s["created"] + s["at_attach"] + s["discovered"]:
                 errs.append(f"impossible counts at {s['func']}: {s}")
                 break
-    leaks = [r for r in recs if r.get("type") == "leak"]
+    want_created_leak = want_created
+    for key, want in (("leak", want_created_leak), ("short", N)):
+        site = find_site(fin["sites"], key)
+        par = site["parents"][0] if site["parents"] else None
+        if not par or par["start_func"] != "runtime.main" or par["count"] != want:
+            errs.append(f"{key} site parents {site['parents']}, want runtime.main x{want}")
+    leaks = [r for r in recs if r.get("type") == "leak" and r.get("final")]
+    running = [r for r in recs if r.get("type") == "leak" and r.get("final") is False]
+    if not any(r["line"] == SITES["leak"] for r in running):
+        errs.append(f"no leak suspect during the run ({len(running)} interval records)")
     if not leaks:
         errs.append("no leak suspect")
     else:
         top = leaks[0]
         if not (top["file"].endswith("goleak/main.go") and top["line"] == SITES["leak"] and
-                top["wait"] == "chan receive" and top["alive"] == M and top["rank"] == 1):
+                top["wait"] == "chan receive" and top["alive"] == M and top["rank"] == 1 and
+                top["parent_start_func"] == "runtime.main" and
+                top["parent_count"] == want_created_leak):
             errs.append(f"top suspect {top['func']} {top['file']}:{top['line']} "
-                        f"{top['wait']!r} alive {top['alive']}")
+                        f"{top['wait']!r} alive {top['alive']} parent "
+                        f"{top['parent_start_func']} x{top['parent_count']}")
     p = subprocess.run([gotool(ver), "tool", "pprof", "-top", prof], capture_output=True,
                        text=True, timeout=60)
     rows = [l.split() for l in p.stdout.splitlines()]
@@ -188,6 +204,55 @@ def case_main(ver, mode, attach):
     with tempfile.TemporaryDirectory() as d:
         recs, rep, prof, err = run_case(ver, mode, attach, d)
         errs = check(name, ver, attach, recs, rep, prof)
+    return [(name, "; ".join(errs) if errs else None)]
+
+
+WAITERS, WAIT_MS = 40, 50
+
+
+def case_waits(ver, mode):
+    """--waits: per-site park counts and times against the workload's own clock.
+
+    WAITERS goroutines at SITE:wait each block once on a channel receive for
+    about WAIT_MS; 8 more leak (blocked forever) while --leak-min-age is far
+    longer than the run, so no suspect may be reported.
+    """
+    name = f"goroutines/{ver}/{mode}/waits"
+    bin_ = build(ver, mode)
+    with tempfile.TemporaryDirectory() as d:
+        rep = os.path.join(d, "r.json")
+        p = subprocess.run([GOPRY, "-j", "--waits", "--leaks", "--leak-min-age", "1000", "--",
+                            bin_, "-n", "0", "-m", "8", "-pre", "0", "-w", str(WAITERS),
+                            "-wlife", f"{WAIT_MS}ms", "-hold", "1500ms", "-report", rep],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        if p.returncode != 0:
+            return [(name, f"gopry exited {p.returncode}: {p.stderr.strip()[-300:]}")]
+        with open(rep) as f:
+            wr = json.load(f)
+    recs = records(p.stdout)
+    errs = []
+    fin = [r for r in recs if r.get("type") == "goroutines" and r.get("final")]
+    site = find_site(fin[0]["sites"], "wait") if fin else None
+    if not site or "park_waits" not in site:
+        return [(name, f"no wait site with park_waits in the final record")]
+    pw = site["park_waits"]
+    cr = pw.get("chan receive")
+    if set(pw) != {"chan receive"} or cr["count"] != WAITERS:
+        errs.append(f"park_waits {pw}, want chan receive x{WAITERS} only")
+    elif not within(cr["p50_ns"], wr["wait_p50_ns"]) or \
+            not within(cr["total_ns"], wr["wait_total_ns"]):
+        errs.append(f"park p50 {cr['p50_ns']} total {cr['total_ns']} vs workload "
+                    f"p50 {wr['wait_p50_ns']} total {wr['wait_total_ns']}")
+    elif not within(cr["p50_ns"], WAIT_MS * 1e6, 20):
+        errs.append(f"park p50 {cr['p50_ns']} ns, want about {WAIT_MS} ms")
+    if VERBOSE:
+        log(f"{name}: park_waits {pw}; workload p50 {wr['wait_p50_ns']} total "
+            f"{wr['wait_total_ns']}")
+    leaks = [r for r in recs if r.get("type") == "leak"]
+    if leaks:
+        errs.append(f"{len(leaks)} leak records with --leak-min-age 1000")
+    if "park times" in p.stderr or "not timed" in p.stderr:
+        errs.append(p.stderr.strip()[-300:])
     return [(name, "; ".join(errs) if errs else None)]
 
 
@@ -270,7 +335,7 @@ def main():
                 failed = True
                 print(f"FAIL e2e/{name}: {err}", flush=True)
 
-    if set(SITES) != {"short", "leak"}:
+    if set(SITES) != {"short", "leak", "wait"}:
         report("goroutines/sites", f"SITE markers in {SRC}: {SITES}")
         return 1
     if os.geteuid() != 0:
@@ -288,6 +353,8 @@ def main():
         for k, v in enumerate(versions):
             jobs.append((case_main, (v, m, (i + k) % 2 == 1)))
             jobs.append((case_plan, (v, m)))
+    for k, v in enumerate(versions):
+        jobs.append((case_waits, (v, modes[k % len(modes)])))
     for v in (versions[0], versions[-1]) if versions else ():
         jobs.append((case_churn, (v, "default")))
     jobs = [j for j in jobs if all(k in "/".join(map(str, j[1])) + j[0].__name__ for k in a.k)]

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * gsites against synthetic events and walks: per-site counts, lifetime
- * percentiles, dedupe of walk and events, repair by walks, leak ranking.
+ * percentiles, dedupe of walk and events, repair by walks, leak ranking,
+ * creators' sites, park times (--waits) and the park table's cap.
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,7 +59,7 @@ static void test_counts_and_lifetimes(void)
 	gsites__new(namer, NULL, 0, &s);
 	/* 1000 goroutines living 1..1000 ms. */
 	for (__u64 i = 1; i <= 1000; i++)
-		gsites__created(s, 100 + i, PC_SHORT, PC_SHORT + 1, i * SEC);
+		gsites__created(s, 100 + i, PC_SHORT, PC_SHORT + 1, i * SEC, 0);
 	for (__u64 i = 1; i <= 1000; i++)
 		gsites__exited(s, 100 + i, PC_SHORT, PC_SHORT + 1, i * SEC + i * MS);
 	sh = site(s, PC_SHORT);
@@ -74,7 +75,7 @@ static void test_counts_and_lifetimes(void)
 	CHECK("max", sh && sh->lifetime_max == 1000 * MS, "%llu",
 	      (unsigned long long)sh->lifetime_max);
 	/* Small values are exact. */
-	gsites__created(s, 5000, PC_MAIN, PC_MAIN + 1, 10);
+	gsites__created(s, 5000, PC_MAIN, PC_MAIN + 1, 10, 0);
 	gsites__exited(s, 5000, PC_MAIN, PC_MAIN + 1, 47);
 	CHECK("exact_small", gsites__lifetime_pct(site(s, PC_MAIN), 50) == 37, "%llu",
 	      (unsigned long long)gsites__lifetime_pct(site(s, PC_MAIN), 50));
@@ -100,7 +101,7 @@ static void test_walks(void)
 	seen(s, 10, PC_SHORT, GS_RUNNING, 0); /* created after the attach, event queued */
 	gsites__walk_end(s, true, SEC / 2);
 	/* The queued events: creation of 10 (dedupe), exit of 11 (never seen). */
-	gsites__created(s, 10, PC_SHORT, PC_SHORT + 1, SEC / 2);
+	gsites__created(s, 10, PC_SHORT, PC_SHORT + 1, SEC / 2, 0);
 	gsites__exited(s, 11, PC_SHORT, PC_SHORT + 1, SEC);
 	gsites__exited(s, 10, PC_SHORT, PC_SHORT + 1, SEC);
 	gsites__totals(s, false, &alive, &created, &exited);
@@ -179,15 +180,15 @@ static void test_leaks(void)
 		/* 10 more leaked per interval; short ones come and go; system ones grow. */
 		for (int i = 0; i < 10; i++) {
 			alive[nalive] = goid, alive_pc[nalive++] = PC_LEAK;
-			gsites__created(s, goid++, PC_LEAK, PC_LEAK + 1, w * SEC - SEC / 2);
+			gsites__created(s, goid++, PC_LEAK, PC_LEAK + 1, w * SEC - SEC / 2, 0);
 		}
 		for (int i = 0; i < 10; i++) {
-			gsites__created(s, goid, PC_SHORT, PC_SHORT + 1, w * SEC - SEC / 2);
+			gsites__created(s, goid, PC_SHORT, PC_SHORT + 1, w * SEC - SEC / 2, 0);
 			gsites__exited(s, goid++, PC_SHORT, PC_SHORT + 1, w * SEC - SEC / 4);
 		}
 		for (int i = 0; i < 2; i++) {
 			alive[nalive] = goid, alive_pc[nalive++] = PC_SYS;
-			gsites__created(s, goid++, PC_SYS, PC_SYS + 1, w * SEC - SEC / 2);
+			gsites__created(s, goid++, PC_SYS, PC_SYS + 1, w * SEC - SEC / 2, 0);
 		}
 		gsites__walk_begin(s, w * SEC, false);
 		for (size_t i = 0; i < nalive; i++)
@@ -236,11 +237,93 @@ static void test_waitreason_table(void)
 	}
 }
 
+static void test_parents(void)
+{
+	struct gsites *s;
+	struct gsite *sh, *lk;
+
+	gsites__new(namer, NULL, 0, &s);
+	gsites__created(s, 1, PC_MAIN, PC_MAIN + 1, SEC, 0);
+	/* main (goid 1) creates 10 short ones, one of which creates 3 leaking ones. */
+	for (__u64 g = 10; g < 20; g++)
+		gsites__created(s, g, PC_SHORT, PC_SHORT + 1, 2 * SEC, 1);
+	for (__u64 g = 100; g < 103; g++)
+		gsites__created(s, g, PC_LEAK, PC_LEAK + 1, 3 * SEC, 15);
+	/* A creator that is not (or no longer) known. */
+	gsites__created(s, 200, PC_LEAK, PC_LEAK + 1, 3 * SEC, 999);
+	sh = site(s, PC_SHORT);
+	lk = site(s, PC_LEAK);
+	CHECK("parent_short", sh && sh->parents[0].site == site(s, PC_MAIN) &&
+		  sh->parents[0].count == 10 && !sh->parents[1].site && !sh->parent_unknown,
+	      "%p x%llu", sh ? (const void *)sh->parents[0].site : NULL,
+	      sh ? (unsigned long long)sh->parents[0].count : 0);
+	CHECK("parent_chain", lk && lk->parents[0].site == sh && lk->parents[0].count == 3 &&
+		  lk->parent_unknown == 1,
+	      "x%llu unknown %llu", lk ? (unsigned long long)lk->parents[0].count : 0,
+	      lk ? (unsigned long long)lk->parent_unknown : 0);
+	CHECK("parent_none", site(s, PC_MAIN)->parent_unknown == 1, "%llu",
+	      (unsigned long long)site(s, PC_MAIN)->parent_unknown);
+	gsites__free(s);
+}
+
+static void test_parks(void)
+{
+	struct gsites *s;
+	struct gsite *sh;
+	struct gsites_stats st;
+
+	gsites__new(namer, NULL, 0, &s);
+	/* 100 goroutines park on reason 14 for 1..100 ms, then on 19 for 5 ms. */
+	for (__u64 g = 1; g <= 100; g++) {
+		gsites__parked(s, g, PC_SHORT, PC_SHORT + 1, 14, SEC);
+		gsites__ran(s, 1000 + g, SEC);  /* some other goroutine: no park to close */
+	}
+	for (__u64 g = 1; g <= 100; g++)
+		gsites__ran(s, g, SEC + g * MS);
+	for (__u64 g = 1; g <= 100; g++) {
+		gsites__parked(s, g, PC_SHORT, PC_SHORT + 1, 19, 2 * SEC);
+		gsites__ran(s, g, 2 * SEC + 5 * MS);
+	}
+	sh = site(s, PC_SHORT);
+	CHECK("park_count", sh && sh->park[14].count == 100 && sh->park[19].count == 100,
+	      "%llu %llu", sh ? (unsigned long long)sh->park[14].count : 0,
+	      sh ? (unsigned long long)sh->park[19].count : 0);
+	CHECK("park_total", sh && sh->park[14].total_ns == 5050 * MS &&
+		  sh->park[19].total_ns == 500 * MS && sh->park[14].max_ns == 100 * MS,
+	      "%llu %llu", sh ? (unsigned long long)sh->park[14].total_ns : 0,
+	      sh ? (unsigned long long)sh->park[19].total_ns : 0);
+	CHECK("park_p50", sh && gsites__park_pct(&sh->park[14], 50) >= 49 * MS &&
+		  gsites__park_pct(&sh->park[14], 50) <= 51 * MS &&
+		  gsites__park_pct(&sh->park[19], 99) == 5 * MS,
+	      "%llu %llu", sh ? (unsigned long long)gsites__park_pct(&sh->park[14], 50) : 0,
+	      sh ? (unsigned long long)gsites__park_pct(&sh->park[19], 99) : 0);
+	/* Bounded: beyond the cap parks are counted, not timed; an exit forgets a park. */
+	gsites__set_park_cap(s, 10);
+	for (__u64 g = 500; g < 520; g++)
+		gsites__parked(s, g, PC_LEAK, PC_LEAK + 1, 14, 3 * SEC);
+	gsites__stats(s, &st);
+	CHECK("park_cap", gsites__parked_count(s) == 10 && st.park_drops == 10, "%zu %llu",
+	      gsites__parked_count(s), (unsigned long long)st.park_drops);
+	gsites__created(s, 500, PC_LEAK, PC_LEAK + 1, 3 * SEC, 0);
+	gsites__exited(s, 500, PC_LEAK, PC_LEAK + 1, 4 * SEC);
+	gsites__ran(s, 500, 5 * SEC);
+	CHECK("park_exit", gsites__parked_count(s) == 9 && !site(s, PC_LEAK)->park[14].count,
+	      "%zu %llu", gsites__parked_count(s),
+	      (unsigned long long)site(s, PC_LEAK)->park[14].count);
+	gsites__stats(s, &st);
+	CHECK("park_stats", st.parks == 220 && st.runs == 301 && st.runs_timed == 200, "%llu %llu %llu",
+	      (unsigned long long)st.parks, (unsigned long long)st.runs,
+	      (unsigned long long)st.runs_timed);
+	gsites__free(s);
+}
+
 int main(void)
 {
 	test_counts_and_lifetimes();
 	test_walks();
 	test_leaks();
 	test_waitreason_table();
+	test_parents();
+	test_parks();
 	return failures != 0;
 }

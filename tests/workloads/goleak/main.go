@@ -4,7 +4,10 @@
 // marked SITE:leak, -pre of them before it says READY. At the checkpoint
 // (every short one has exited, the leaked ones are parked) it writes a JSON
 // report with its own counters and runtime.NumGoroutine(), then holds still
-// for -hold so that gopry's walks see the same state. Go 1.19 APIs only.
+// for -hold so that gopry's walks see the same state. With -w K, K more
+// goroutines at the line marked SITE:wait each block once on a channel
+// receive for about -wlife (a gate closed -wlife after they started) and time
+// that block themselves. Go 1.19 APIs only.
 package main
 
 import (
@@ -31,6 +34,9 @@ type report struct {
 	LifeMaxNs    int64   `json:"life_max_ns"`
 	LifeMinNs    int64   `json:"life_min_ns"`
 	Stable       bool    `json:"stable"`
+	Waiters      int     `json:"waiters"`
+	WaitP50Ns    int64   `json:"wait_p50_ns"`
+	WaitTotalNs  int64   `json:"wait_total_ns"`
 	CheckpointS  float64 `json:"checkpoint_s"`
 }
 
@@ -53,12 +59,40 @@ func spawnLeak() {
 	}()
 }
 
+//go:noinline
+func spawnWait(gate chan int, wg *sync.WaitGroup, out []int64, i int) {
+	go func() { // SITE:wait
+		start := time.Now()
+		<-gate
+		out[i] = int64(time.Since(start))
+		wg.Done()
+	}()
+}
+
+// waitPhase: k goroutines block once on a channel receive for about life.
+func waitPhase(k int, life time.Duration) []int64 {
+	gate := make(chan int)
+	out := make([]int64, k)
+	var wg sync.WaitGroup
+	wg.Add(k)
+	for i := 0; i < k; i++ {
+		spawnWait(gate, &wg, out, i)
+	}
+	time.Sleep(life)
+	close(gate)
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 func main() {
 	n := flag.Int("n", 60, "short-lived goroutines")
 	m := flag.Int("m", 24, "leaked goroutines (blocked forever)")
 	pre := flag.Int("pre", 6, "of the leaked ones, how many before READY")
 	life := flag.Duration("life", 40*time.Millisecond, "lifetime of a short-lived goroutine")
 	batch := flag.Int("batch", 20, "short-lived goroutines alive at once")
+	waiters := flag.Int("w", 0, "goroutines that block once on a channel for -wlife")
+	wlife := flag.Duration("wlife", 50*time.Millisecond, "how long the -w goroutines block")
 	hold := flag.Duration("hold", 2500*time.Millisecond, "stay still after the checkpoint")
 	out := flag.String("report", "", "write the JSON report to this file")
 	wait := flag.Bool("wait", false, `print "READY <pid>" and wait for SIGUSR1 before working`)
@@ -99,6 +133,11 @@ func main() {
 		time.Sleep(300 * time.Millisecond)
 	}
 
+	var waits []int64
+	if *waiters > 0 {
+		waits = waitPhase(*waiters, *wlife)
+	}
+
 	// wg.Done runs before the goroutine returns: wait until every short
 	// one has really exited and the leaked ones are parked.
 	var r report
@@ -116,6 +155,13 @@ func main() {
 	}
 	r.Pid, r.GoVersion = os.Getpid(), runtime.Version()
 	r.Short, r.Leaked, r.LeakedBefore = *n, *m, *pre
+	r.Waiters = len(waits)
+	if len(waits) > 0 {
+		r.WaitP50Ns = waits[(len(waits)+1)/2-1]
+		for _, w := range waits {
+			r.WaitTotalNs += w
+		}
+	}
 	if *out != "" {
 		b, _ := json.Marshal(&r)
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
