@@ -159,7 +159,11 @@ def check(name, ver, attach, recs, rep, prof):
     lt = short["lifetime_ns"]
     if not within(lt["p50"], rep["life_p50_ns"]):
         errs.append(f"lifetime p50 {lt['p50']} vs workload {rep['life_p50_ns']}")
-    if not within(lt["max"], rep["life_max_ns"]):
+    # The maximum is one goroutine: a preemption between the workload's
+    # time.Now() and newproc, or a late wakeup, moves it by a scheduling
+    # delay (seen: 13 ms on a loaded 2-core machine). Allow 10% or 25 ms.
+    if not within(lt["max"], rep["life_max_ns"]) and \
+            abs(lt["max"] - rep["life_max_ns"]) > 25_000_000:
         errs.append(f"lifetime max {lt['max']} vs workload {rep['life_max_ns']}")
     for r in recs:
         if r.get("type") != "goroutines":
