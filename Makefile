@@ -111,8 +111,10 @@ lint: all
 	$(Q)tools/lint.sh
 
 # Overhead benchmarks (minutes; not part of `make test`). README: PERFORMANCE.
+# Tables also to $(OUTPUT)/bench.md, raw figures to $(OUTPUT)/bench.json.
 bench: all
-	$(Q)tests/bench/bench.py
+	$(Q){ tests/bench/bench.py --json $(OUTPUT)/bench.json; echo $$? >$(OUTPUT)/bench.rc; } \
+		| tee $(OUTPUT)/bench.md; exit "$$(cat $(OUTPUT)/bench.rc)"
 
 fuzz: $(OUTPUT)/fuzz/fuzz_gobin
 	$(Q)tests/fuzz/smoke.sh

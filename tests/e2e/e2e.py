@@ -13,25 +13,22 @@ import argparse
 import concurrent.futures
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# $GOPRY overrides which gopry binary is tested.
-GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
-BUILD = os.path.join(TOP, "tests", "build-go.sh")
-CACHE = os.environ.get("GOPRY_CACHE", os.path.join(TOP, ".cache"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gopry_e2e  # noqa: E402
+from gopry_e2e import CACHE, GOPRY, Lines, kill, tail  # noqa: E402,F401
+
+parse_records = gopry_e2e.records
 VERSIONS = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"]
 MODES = ["default", "stripped", "pie", "cgo"]
 MAX_INT64 = (1 << 63) - 1
 RUN_TIMEOUT = 60
-BUILD_TIMEOUT = 900
 WORK_ARGS = ["-auto", "12", "-forced", "3", "-memstats", "4"]
 
 # Each mode gets its own GC settings so that gopry's gogc and memory limit are
@@ -49,11 +46,7 @@ ATTACH = [("1.19", "default"), ("1.21", "cgo"), ("1.23", "stripped"),
 DRYRUN = [("1.19", "stripped"), ("1.27", "pie")]
 
 VERBOSE = False
-print_lock = threading.Lock()
-
-
-def log(msg):
-    print("e2e: " + msg, file=sys.stderr, flush=True)
+log = gopry_e2e.logger("e2e")
 
 
 # --- Go's own formatting, reimplemented exactly (runtime/mgc.go) -----------
@@ -109,22 +102,6 @@ def parse_gctrace(text):
         elif line.startswith("gc ") and "@" in line:
             log("unparsed gctrace-like line: " + line)
     return out
-
-
-def parse_records(text):
-    """gopry's JSON records; the program's own stdout lines are skipped."""
-    recs = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(r, dict) and "type" in r:
-            recs.append(r)
-    return recs
 
 
 def selftest():
@@ -314,16 +291,7 @@ def compare(name, recs, trace, rep, env_gogc, env_limit, after, baseline_sum):
 # --- running ----------------------------------------------------------------
 
 def build(ver, mode, wl="gcwork"):
-    p = subprocess.run([BUILD, ver, mode, wl], capture_output=True, text=True,
-                       timeout=BUILD_TIMEOUT)
-    if p.returncode != 0:
-        raise RuntimeError(f"build-go.sh {ver} {mode} {wl} failed: {p.stderr.strip()[-600:]}")
-    return p.stdout.strip().splitlines()[-1]
-
-
-def tail(text, n=8):
-    lines = [l for l in text.splitlines() if l.strip()]
-    return " | ".join(lines[-n:])
+    return gopry_e2e.build(ver, mode, wl)
 
 
 def go_env(extra):
@@ -333,43 +301,6 @@ def go_env(extra):
     env.update(extra)
     env["GODEBUG"] = "gctrace=1"
     return env
-
-
-class Lines:
-    """Reads a pipe in a thread, so a case can wait for one line with a timeout."""
-
-    def __init__(self, f):
-        self.q, self.buf = queue.Queue(), []
-        self.t = threading.Thread(target=self._run, args=(f,), daemon=True)
-        self.t.start()
-
-    def _run(self, f):
-        for line in f:
-            self.buf.append(line)
-            self.q.put(line)
-        self.q.put(None)
-
-    def wait_for(self, pred, timeout):
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.q.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                return None
-            if line is None:
-                return None
-            if pred(line):
-                return line
-
-    def text(self, timeout=10):
-        self.t.join(timeout)
-        return "".join(self.buf)
-
-
-def kill(p):
-    if p and p.poll() is None:
-        p.kill()
-        p.wait()
 
 
 def case_forward(ver, mode, baseline):
@@ -505,25 +436,14 @@ def main():
     a = ap.parse_args()
     VERBOSE = a.v
     ci = os.environ.get("CI") == "true"
-    failed = False
-
-    def report(name, err, skip=False):
-        nonlocal failed
-        with print_lock:
-            if skip:
-                print(f"SKIP e2e/{name}: {err}", flush=True)
-            elif err is None:
-                print(f"PASS e2e/{name}", flush=True)
-            else:
-                failed = True
-                print(f"FAIL e2e/{name}: {err}", flush=True)
+    report = gopry_e2e.Reporter("e2e")
 
     bad = selftest()
     report("harness-selftest", "; ".join(bad) if bad else None)
 
     if os.geteuid() != 0:
         report("root", "not root (CI=true requires root)" if ci else "needs root", skip=not ci)
-        return 1 if failed else 0
+        return report.status()
     if not os.access(GOPRY, os.X_OK):
         report("gopry", f"{GOPRY} not built (make all)")
         return 1
@@ -542,7 +462,7 @@ def main():
             report(f"toolchain/{v}", f"Go {v} not in {CACHE}/go (tools/fetch-go.sh)", skip=not ci)
 
     if not usable:
-        return 1 if failed else 0
+        return report.status()
     # The checksum an untraced run computes; every traced run must match it.
     try:
         b = build(usable[-1], "default")
@@ -587,7 +507,7 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.j) as ex:
         list(ex.map(run, jobs))
     log(f"{len(jobs)} cases in {time.monotonic() - t0:.0f}s")
-    return 1 if failed else 0
+    return report.status()
 
 
 if __name__ == "__main__":

@@ -12,30 +12,10 @@ import sys
 import tempfile
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# $GOPRY overrides which gopry binary is tested.
-GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
-BUILD = os.path.join(TOP, "tests", "build-go.sh")
-failed = False
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gopry_e2e import GOPRY, Reporter, build, run_gopry as run  # noqa: E402
 
-
-def report(name, err, skip=False):
-    global failed
-    if skip:
-        print(f"SKIP errors/{name}: {err}", flush=True)
-    elif err is None:
-        print(f"PASS errors/{name}", flush=True)
-    else:
-        failed = True
-        print(f"FAIL errors/{name}: {err}", flush=True)
-
-
-def run(args, prefix=(), gopry=None, timeout=30):
-    try:
-        return subprocess.run(list(prefix) + [gopry or GOPRY] + args, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return None
+report = Reporter("errors")
 
 
 def expect(name, args, code, words, prefix=(), gopry=None, usage=False, json_error=False):
@@ -67,13 +47,6 @@ def expect(name, args, code, words, prefix=(), gopry=None, usage=False, json_err
     report(name, None)
 
 
-def build(ver, mode, wl):
-    p = subprocess.run([BUILD, ver, mode, wl], capture_output=True, text=True, timeout=900)
-    if p.returncode != 0:
-        raise RuntimeError(p.stderr.strip()[-400:])
-    return p.stdout.strip().splitlines()[-1]
-
-
 def dead_pid():
     """The PID of a child that has been reaped, checked to be unused."""
     for _ in range(10):
@@ -90,7 +63,7 @@ def main():
     ci = os.environ.get("CI") == "true"
     if os.geteuid() != 0:
         report("root", "not root (CI=true requires root)" if ci else "needs root", skip=not ci)
-        return 1 if failed else 0
+        return report.status()
     if not os.access(GOPRY, os.X_OK):
         report("gopry", f"{GOPRY} not built (make all)")
         return 1
@@ -211,7 +184,7 @@ def main():
                    f"{p.stderr.strip() if p else ''}", skip=not ci)
         else:
             expect("unprivileged", ["--", hc], 6, ["privilege"], prefix=prefix, gopry=gp)
-    return 1 if failed else 0
+    return report.status()
 
 
 if __name__ == "__main__":

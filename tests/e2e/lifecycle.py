@@ -16,39 +16,22 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (gctrace parsing and the record checks)
+import gopry_e2e  # noqa: E402
+from gopry_e2e import Lines, build, kill, records, tail  # noqa: E402
 
-TOP = e2e.TOP
-GOPRY = e2e.GOPRY
+GOPRY = gopry_e2e.GOPRY
 VER = "1.25"  # any supported toolchain; the e2e matrix covers the others
-print_lock = threading.Lock()
-failed = False
-
-
-def report(name, err, skip=False):
-    global failed
-    with print_lock:
-        if skip:
-            print(f"SKIP lifecycle/{name}: {err}", flush=True)
-        elif err is None:
-            print(f"PASS lifecycle/{name}", flush=True)
-        else:
-            failed = True
-            print(f"FAIL lifecycle/{name}: {err}", flush=True)
-
-
-def gopry(args, **kw):
-    return subprocess.Popen([GOPRY] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kw)
+report = gopry_e2e.Reporter("lifecycle")
+gopry = gopry_e2e.start_gopry
 
 
 def finish(p, timeout):
     """Waits for gopry itself: a launched target that exec'd holds its pipes."""
-    out, err = e2e.Lines(p.stdout), e2e.Lines(p.stderr)
+    out, err = Lines(p.stdout), Lines(p.stderr)
     try:
         rc = p.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -61,12 +44,12 @@ def finish(p, timeout):
 def check_ended(what, rc, out, err, pid, exec_warning):
     """gopry exited 0 with a summary last, records of pid only, and an exec
     warning iff one is expected."""
-    recs = e2e.parse_records(out)
+    recs = records(out)
     types = [r["type"] for r in recs]
     if rc is None:
-        return f"{what}: gopry still running after its target ended; stderr {e2e.tail(err)!r}"
+        return f"{what}: gopry still running after its target ended; stderr {tail(err)!r}"
     if rc != 0:
-        return f"{what}: gopry exit {rc}; stderr {e2e.tail(err)!r}"
+        return f"{what}: gopry exit {rc}; stderr {tail(err)!r}"
     if not types or types[0] != "attach" or types[-1] != "summary" or types.count("summary") != 1:
         return f"{what}: want attach first and one summary last, got {types[:3]}...{types[-3:]}"
     wrong = [r for r in recs if r.get("pid") != pid]
@@ -77,7 +60,7 @@ def check_ended(what, rc, out, err, pid, exec_warning):
     if exec_warning and not (warned and said):
         return f"{what}: exec not reported (warning record {bool(warned)}, stderr {said})"
     if not exec_warning and (warned or said):
-        return f"{what}: an exec was reported but none happened: {e2e.tail(err)!r}"
+        return f"{what}: an exec was reported but none happened: {tail(err)!r}"
     s = recs[-1]
     if s["events_sent"] != s["events_received"] + s["dropped_events"]:
         return f"{what}: sent {s['events_sent']} != received + dropped in {s}"
@@ -86,7 +69,7 @@ def check_ended(what, rc, out, err, pid, exec_warning):
 
 def case_exit(mode):
     """The target exits normally mid-trace: by pid and launched."""
-    soak = e2e.build(VER, "default", "soak")
+    soak = build(VER, "default", "soak")
     res = []
     if mode == "pid":
         t = subprocess.Popen([soak, "-exit-after", "2s"], stdout=subprocess.PIPE, text=True)
@@ -100,7 +83,7 @@ def case_exit(mode):
         g = gopry(["-j", "--", soak, "-exit-after", "1.5s"])
         t0 = time.monotonic()
         rc, out, err = finish(g, 30)
-        recs = e2e.parse_records(out)
+        recs = records(out)
         pid = recs[0].get("pid") if recs else None
     e = check_ended(f"exit/{mode}", rc, out, err, pid, False)
     if e is None and mode == "pid" and time.monotonic() - t0 > 2:
@@ -113,7 +96,7 @@ def case_exit(mode):
 
 def case_exec(mode, same):
     """The target execs another program (or its own binary again)."""
-    soak = e2e.build(VER, "default", "soak")
+    soak = build(VER, "default", "soak")
     name = f"exec-{'self' if same else 'other'}/{mode}"
     after = ["-exec-after", "1s"] + ([soak, "-exit-after", "20s"] if same else
                                      ["/bin/sleep", "20"])
@@ -128,7 +111,7 @@ def case_exec(mode, same):
     t0 = time.monotonic()
     rc, out, err = finish(g, 15)
     took = time.monotonic() - t0
-    recs = e2e.parse_records(out)
+    recs = records(out)
     if pid is None and recs:
         pid = recs[0].get("pid")
     e = check_ended(name, rc, out, err, pid, True)
@@ -157,10 +140,10 @@ def run_gcwork(binary, args, rpath):
     """Starts gcwork -wait with gctrace; returns (Popen, stdout, stderr Lines)."""
     w = subprocess.Popen([binary, "-wait", "-report", rpath] + args, env=e2e.go_env({}),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = e2e.Lines(w.stdout), e2e.Lines(w.stderr)
+    out, err = Lines(w.stdout), Lines(w.stderr)
     if out.wait_for(lambda l: l.startswith("READY "), 20) is None:
-        e2e.kill(w)
-        raise RuntimeError(f"gcwork never said READY: {e2e.tail(err.text(2))!r}")
+        kill(w)
+        raise RuntimeError(f"gcwork never said READY: {tail(err.text(2))!r}")
     return w, out, err
 
 
@@ -183,9 +166,9 @@ def traced_pair(binary, argsets, kill_first=False):
             for w, _, _ in ws:
                 g = subprocess.Popen([GOPRY, "-j", "-p", str(w.pid)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                gout, gerr = e2e.Lines(g.stdout), e2e.Lines(g.stderr)
+                gout, gerr = Lines(g.stdout), Lines(g.stderr)
                 if gout.wait_for(lambda l: '"attach"' in l, 30) is None:
-                    raise RuntimeError(f"no attach record: {e2e.tail(gerr.text(2))!r}")
+                    raise RuntimeError(f"no attach record: {tail(gerr.text(2))!r}")
                 gs.append((g, gout, gerr))
             for w, _, _ in ws:
                 w.send_signal(signal.SIGUSR1)
@@ -201,15 +184,15 @@ def traced_pair(binary, argsets, kill_first=False):
             return out
         finally:
             for w, _, _ in ws:
-                e2e.kill(w)
+                kill(w)
             for g, _, _ in gs:
-                e2e.kill(g)
+                kill(g)
 
 
 def case_two_targets():
     """Two processes of one binary, each traced by its own gopry, working at
     the same time but differently: nothing of one may show up in the other."""
-    binary = e2e.build(VER, "default", "gcwork")
+    binary = build(VER, "default", "gcwork")
     argsets = [["-auto", "8", "-forced", "2", "-memstats", "3"],
                ["-auto", "14", "-forced", "5", "-memstats", "7"]]
     sums = [baseline(binary, a) for a in argsets]
@@ -217,10 +200,10 @@ def case_two_targets():
     for i, (rc, out, err, trace, rep) in enumerate(traced_pair(binary, argsets)):
         name = f"two-targets/{i}"
         if rc != 0:
-            res.append((name + "/run", f"gopry exit {rc}: {e2e.tail(err)!r}"))
+            res.append((name + "/run", f"gopry exit {rc}: {tail(err)!r}"))
             continue
         res += [(f"{name}/{c}", e) for c, e in e2e.compare(
-            name, e2e.parse_records(out), trace, rep, 100, e2e.MAX_INT64,
+            name, records(out), trace, rep, 100, e2e.MAX_INT64,
             rep["NumGCAtReady"], sums[i])]
     return res
 
@@ -228,7 +211,7 @@ def case_two_targets():
 def case_restart():
     """The target is killed and started again from the same binary: the gopry
     on the old process ends cleanly; a new one on the new process is right."""
-    binary = e2e.build(VER, "default", "gcwork")
+    binary = build(VER, "default", "gcwork")
     args = ["-auto", "6", "-forced", "2", "-memstats", "2"]
     res = []
     with tempfile.TemporaryDirectory() as d:
@@ -243,8 +226,8 @@ def case_restart():
     sums = baseline(binary, args)
     (rc, out, err, trace, rep), = traced_pair(binary, [args])
     if rc != 0:
-        return res + [("restart/new", f"gopry exit {rc}: {e2e.tail(err)!r}")]
-    bad = [f"{c}: {e}" for c, e in e2e.compare("restart", e2e.parse_records(out), trace, rep, 100,
+        return res + [("restart/new", f"gopry exit {rc}: {tail(err)!r}")]
+    bad = [f"{c}: {e}" for c, e in e2e.compare("restart", records(out), trace, rep, 100,
                                               e2e.MAX_INT64, rep["NumGCAtReady"], sums) if e]
     return res + [("restart/new", "; ".join(bad) or None)]
 
@@ -256,7 +239,7 @@ def case_cannot_start():
         # A cgo program whose ELF interpreter does not exist: gopry can read
         # and plan it, but the exec itself fails.
         bad = os.path.join(d, "badinterp")
-        shutil.copy(e2e.build(VER, "cgo", "soak"), bad)
+        shutil.copy(build(VER, "cgo", "soak"), bad)
         with open(bad, "r+b") as f:
             data = f.read()
             i = data.find(b"/lib64/ld-linux-x86-64.so.2")
@@ -265,7 +248,7 @@ def case_cannot_start():
             f.seek(i)
             f.write(b"/nonexistent/ld.so\0")
         noexec = os.path.join(d, "noexec")
-        shutil.copy(e2e.build(VER, "default", "soak"), noexec)
+        shutil.copy(build(VER, "default", "soak"), noexec)
         os.chmod(noexec, 0o644)
         cases = [("bad-interpreter", [bad], 1, "cannot start"),
                  ("missing", [os.path.join(d, "missing")], None, "no such file"),
@@ -274,7 +257,7 @@ def case_cannot_start():
         for name, cmd, code, words in cases:
             p = subprocess.run([GOPRY, "-j", "--"] + cmd, capture_output=True, text=True,
                                timeout=30)
-            recs = e2e.parse_records(p.stdout)
+            recs = records(p.stdout)
             lines = [l for l in p.stderr.splitlines() if l.startswith("gopry: ")
                      and words in l.lower()]
             e = None
@@ -294,16 +277,16 @@ def main():
     ci = os.environ.get("CI") == "true"
     if os.geteuid() != 0:
         report("root", "not root" + (" (CI=true requires root)" if ci else ""), skip=not ci)
-        return 1 if failed else 0
-    go = os.path.join(e2e.CACHE, "go", VER, "usr", "lib", f"go-{VER}", "bin", "go")
+        return report.status()
+    go = os.path.join(gopry_e2e.CACHE, "go", VER, "usr", "lib", f"go-{VER}", "bin", "go")
     if not os.access(go, os.X_OK):
-        report("toolchain", f"Go {VER} not in {e2e.CACHE}/go", skip=not ci)
-        return 1 if failed else 0
+        report("toolchain", f"Go {VER} not in {gopry_e2e.CACHE}/go", skip=not ci)
+        return report.status()
     global GOPRY
     tmp = tempfile.mkdtemp(prefix="gopry-lifecycle-")
     # A private copy, so that a concurrent rebuild cannot swap it mid-run.
     shutil.copy2(GOPRY, os.path.join(tmp, "gopry"))
-    GOPRY = e2e.GOPRY = os.path.join(tmp, "gopry")
+    GOPRY = gopry_e2e.GOPRY = os.path.join(tmp, "gopry")
     jobs = [(case_exit, ("pid",)), (case_exit, ("launched",)),
             (case_exec, ("pid", False)), (case_exec, ("launched", False)),
             (case_exec, ("pid", True)), (case_exec, ("launched", True)),
@@ -323,7 +306,7 @@ def main():
             list(ex.map(run, jobs))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return report.status()
 
 
 if __name__ == "__main__":

@@ -19,23 +19,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402
+import e2e  # noqa: E402  (the record checks against gctrace)
+from gopry_e2e import CACHE, GOPRY, Lines, Reporter, build, kill, records, tail  # noqa: E402
 
 VER = "1.24"
 NOBODY = 65534
 WORK_ARGS = ["-auto", "4", "-forced", "2", "-memstats", "2"]
-failed = False
-
-
-def report(name, err, skip=False):
-    global failed
-    if skip:
-        print(f"SKIP privileges/{name}: {err}", flush=True)
-    elif err is None:
-        print(f"PASS privileges/{name}", flush=True)
-    else:
-        failed = True
-        print(f"FAIL privileges/{name}: {err}", flush=True)
+report = Reporter("privileges")
 
 
 def as_nobody(caps):
@@ -62,7 +52,7 @@ def denied(name, prefix, args, words):
     p = subprocess.run(prefix + args, capture_output=True, text=True, timeout=60,
                        stdin=subprocess.DEVNULL)
     lines = [l for l in p.stderr.splitlines() if l.startswith("gopry: ")]
-    errs = [r for r in e2e.parse_records(p.stdout) if r["type"] == "error"]
+    errs = [r for r in records(p.stdout) if r["type"] == "error"]
     if p.returncode != 6:
         return f"exit {p.returncode}, want 6; stderr {p.stderr.strip()[-300:]!r}"
     for w in words:
@@ -77,21 +67,21 @@ def main():
     ci = os.environ.get("CI") == "true"
     if os.geteuid() != 0:
         report("root", "not root" + (" (CI=true requires root)" if ci else ""), skip=not ci)
-        return 1 if failed else 0
+        return report.status()
     if not shutil.which("setpriv"):
         report("setpriv", "setpriv (util-linux) not installed", skip=not ci)
-        return 1 if failed else 0
-    go = os.path.join(e2e.CACHE, "go", VER, "usr", "lib", f"go-{VER}", "bin", "go")
+        return report.status()
+    go = os.path.join(CACHE, "go", VER, "usr", "lib", f"go-{VER}", "bin", "go")
     if not os.access(go, os.X_OK):
-        report("toolchain", f"Go {VER} not in {e2e.CACHE}/go", skip=not ci)
-        return 1 if failed else 0
+        report("toolchain", f"Go {VER} not in {CACHE}/go", skip=not ci)
+        return report.status()
 
     d = tempfile.mkdtemp(prefix="gopry-priv-")
     try:
         os.chmod(d, 0o777)
         gp, wl = os.path.join(d, "gopry"), os.path.join(d, "gcwork")
-        shutil.copy(e2e.GOPRY, gp)
-        shutil.copy(e2e.build(VER, "default", "gcwork"), wl)
+        shutil.copy(GOPRY, gp)
+        shutil.copy(build(VER, "default", "gcwork"), wl)
         os.chmod(gp, 0o755)
         os.chmod(wl, 0o755)
         rp = os.path.join(d, "base.json")
@@ -110,11 +100,11 @@ def main():
                            WORK_ARGS, capture_output=True, text=True, timeout=60,
                            env=e2e.go_env({}))
         if p.returncode != 0:
-            report("sys_admin/launched", f"exit {p.returncode}: {e2e.tail(p.stderr)!r}")
+            report("sys_admin/launched", f"exit {p.returncode}: {tail(p.stderr)!r}")
         else:
             rep = json.load(open(rp))
             bad = [f"{c}: {e}" for c, e in e2e.compare(
-                "launched", e2e.parse_records(p.stdout), e2e.parse_gctrace(p.stderr), rep,
+                "launched", records(p.stdout), e2e.parse_gctrace(p.stderr), rep,
                 100, e2e.MAX_INT64, 0, base) if e]
             report("sys_admin/launched", "; ".join(bad) or None)
 
@@ -124,7 +114,7 @@ def main():
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         g = None
         try:
-            wout, werr = e2e.Lines(w.stdout), e2e.Lines(w.stderr)
+            wout, werr = Lines(w.stdout), Lines(w.stderr)
             if wout.wait_for(lambda l: l.startswith("READY"), 20) is None:
                 raise RuntimeError("gcwork never said READY")
             # Without CAP_SYS_PTRACE, another user's process is out of reach.
@@ -134,24 +124,24 @@ def main():
             g = subprocess.Popen(as_nobody(["sys_admin", "sys_ptrace"]) + [gp, "-j", "-p",
                                  str(w.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
-            gout, gerr = e2e.Lines(g.stdout), e2e.Lines(g.stderr)
+            gout, gerr = Lines(g.stdout), Lines(g.stderr)
             if gout.wait_for(lambda l: '"attach"' in l, 30) is None:
-                raise RuntimeError(f"no attach record: {e2e.tail(gerr.text(2))!r}")
+                raise RuntimeError(f"no attach record: {tail(gerr.text(2))!r}")
             w.send_signal(signal.SIGUSR1)
             w.wait(60)
             rc = g.wait(20)
             if rc != 0:
-                raise RuntimeError(f"gopry exit {rc}: {e2e.tail(gerr.text())!r}")
+                raise RuntimeError(f"gopry exit {rc}: {tail(gerr.text())!r}")
             rep = json.load(open(rp))
             bad = [f"{c}: {e}" for c, e in e2e.compare(
-                "by-pid", e2e.parse_records(gout.text()), e2e.parse_gctrace(werr.text()), rep,
+                "by-pid", records(gout.text()), e2e.parse_gctrace(werr.text()), rep,
                 100, e2e.MAX_INT64, rep["NumGCAtReady"], base) if e]
             report("sys_admin+sys_ptrace/by-pid", "; ".join(bad) or None)
         except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as ex:
             report("sys_admin+sys_ptrace/by-pid", str(ex))
         finally:
-            e2e.kill(w)
-            e2e.kill(g)
+            kill(w)
+            kill(g)
 
         # 3. Less than that: exit 6 and a message that says what is needed.
         launch = [gp, "-j", "--", wl] + WORK_ARGS
@@ -168,7 +158,7 @@ def main():
         report("setup", f"{type(ex).__name__}: {ex}")
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    return 1 if failed else 0
+    return report.status()
 
 
 if __name__ == "__main__":

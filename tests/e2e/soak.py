@@ -24,55 +24,25 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
-BUILD = os.path.join(TOP, "tests", "build-go.sh")
-CACHE = os.environ.get("GOPRY_CACHE", os.path.join(TOP, ".cache"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gopry_e2e  # noqa: E402
+from gopry_e2e import CACHE, GOPRY, records  # noqa: E402
+
 TARGETS = ["1.19/default", "1.22/cgo", "1.25/pie", "1.27/stripped"]
 CYCLES = 200
 UPROBE_EVENTS = "/sys/kernel/tracing/uprobe_events"
 
 VERBOSE = False
-print_lock = threading.Lock()
-failed = False
 
 
-def log(msg):
-    if VERBOSE:
-        print("soak: " + msg, file=sys.stderr, flush=True)
-
-
-def report(name, err, skip=False):
-    global failed
-    with print_lock:
-        if skip:
-            print(f"SKIP soak/{name}: {err}", flush=True)
-        elif err is None:
-            print(f"PASS soak/{name}", flush=True)
-        else:
-            failed = True
-            print(f"FAIL soak/{name}: {err}", flush=True)
+log = gopry_e2e.logger("soak", lambda: VERBOSE)
+report = gopry_e2e.Reporter("soak")
 
 
 def build(ver, mode, wl="soak"):
-    p = subprocess.run([BUILD, ver, mode, wl], capture_output=True, text=True, timeout=900)
-    if p.returncode != 0:
-        raise RuntimeError(f"build-go.sh {ver} {mode} {wl}: {p.stderr.strip()[-400:]}")
-    return p.stdout.strip().splitlines()[-1]
-
-
-def records(text):
-    out = []
-    for line in text.splitlines():
-        if line.startswith("{"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
+    return gopry_e2e.build(ver, mode, wl)
 
 
 def bpf_ids(pid):
@@ -336,7 +306,7 @@ def main():
     ci = os.environ.get("CI") == "true"
     if os.geteuid() != 0:
         report("root", "not root" + (" (CI=true requires root)" if ci else ""), skip=not ci)
-        return 1 if failed else 0
+        return report.status()
     if not os.access(GOPRY, os.X_OK):
         report("gopry", f"{GOPRY} not built (make all)")
         return 1
@@ -359,7 +329,7 @@ def soak(a, ci):
         else:
             report(f"{t}", f"Go {v} not in {CACHE}/go", skip=not ci)
     if not targets:
-        return 1 if failed else 0
+        return report.status()
     try:
         report("checksum-selftest", selftest())
     except (RuntimeError, subprocess.SubprocessError, OSError) as ex:
@@ -387,7 +357,7 @@ def soak(a, ci):
     except (RuntimeError, subprocess.SubprocessError, OSError) as ex:
         report("no-leaks", str(ex))
     log(f"{a.cycles} cycles in {time.monotonic() - t0:.0f}s")
-    return 1 if failed else 0
+    return report.status()
 
 
 if __name__ == "__main__":

@@ -5,8 +5,12 @@
 //	-mode memstats  runtime.ReadMemStats at -rate per second (0: flat out) for
 //	                -duration: a known stream of stop-the-world events
 //	-mode gc        runtime.GC() at -rate per second for -duration
+//	-mode spawn     goroutines (each allocates 64 B and exits) at -rate per
+//	                second (0: flat out) for -duration, in batches every ms
 //
-// -wait prints READY and waits for SIGUSR1 before working (to attach first).
+// -wait prints READY and waits for SIGUSR1 before working (to attach first);
+// -hold then waits for another SIGUSR1 after printing the result, so that the
+// tracer's counters can be read while the process still exists, idle.
 package main
 
 import (
@@ -63,14 +67,15 @@ func paced(rate float64, d time.Duration, f func()) int {
 }
 
 func main() {
-	mode := flag.String("mode", "churn", "churn | alloc | memstats | gc")
+	mode := flag.String("mode", "churn", "churn | alloc | memstats | gc | spawn")
 	n := flag.Int("n", 200000, "goroutines (churn) or allocations (alloc)")
-	rate := flag.Float64("rate", 0, "calls per second (memstats, gc; 0: flat out)")
-	d := flag.Duration("duration", 3*time.Second, "how long (memstats, gc)")
+	rate := flag.Float64("rate", 0, "calls or goroutines per second (memstats, gc, spawn; 0: flat out)")
+	d := flag.Duration("duration", 3*time.Second, "how long (memstats, gc, spawn)")
 	wait := flag.Bool("wait", false, "print READY and wait for SIGUSR1")
+	hold := flag.Bool("hold", false, "with -wait: after the result, wait for SIGUSR1 again")
 	flag.Parse()
+	c := make(chan os.Signal, 1)
 	if *wait {
-		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGUSR1)
 		fmt.Printf("READY %d\n", os.Getpid())
 		<-c
@@ -89,6 +94,27 @@ func main() {
 		out["calls"] = paced(*rate, *d, func() { runtime.ReadMemStats(&ms) })
 	case "gc":
 		out["calls"] = paced(*rate, *d, runtime.GC)
+	case "spawn":
+		// Batches every millisecond: time.Sleep cannot pace single goroutines at 100k/s.
+		per := int(*rate / 1000)
+		if per < 1 || *rate == 0 {
+			per = 1000
+		}
+		var wg sync.WaitGroup
+		batches := paced(*rate/float64(per), *d, func() {
+			for i := 0; i < per; i++ {
+				wg.Add(1)
+				go func() {
+					sink = make([]byte, 64)
+					wg.Done()
+				}()
+			}
+			if *rate == 0 {
+				wg.Wait()
+			}
+		})
+		wg.Wait()
+		out["calls"] = batches * per
 	default:
 		fmt.Fprintln(os.Stderr, "benchwork: unknown -mode", *mode)
 		os.Exit(2)
@@ -98,4 +124,7 @@ func main() {
 	out["gcs"] = after.NumGC - before.NumGC
 	b, _ := json.Marshal(out)
 	fmt.Println(string(b))
+	if *wait && *hold {
+		<-c
+	}
 }

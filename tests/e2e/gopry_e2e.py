@@ -1,0 +1,135 @@
+"""Helpers the end-to-end scripts share: where things are, PASS/FAIL/SKIP
+lines, building a workload, gopry's JSON records, running gopry with a
+timeout, reading a child's pipe with a timeout.
+
+Test convention: every script prints `PASS name`, `FAIL name: why` or
+`SKIP name: why` lines and exits non-zero iff something failed.
+"""
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# $GOPRY overrides which gopry binary is tested.
+GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
+BUILD = os.path.join(TOP, "tests", "build-go.sh")
+CACHE = os.environ.get("GOPRY_CACHE", os.path.join(TOP, ".cache"))
+BUILD_TIMEOUT = 900
+
+
+class Reporter:
+    """PASS/FAIL/SKIP lines named "<suite>/<name>", safe from threads; remembers
+    whether anything failed for the exit status."""
+
+    def __init__(self, suite):
+        self.suite = suite
+        self.failed = False
+        self.lock = threading.Lock()
+
+    def __call__(self, name, err, skip=False):
+        with self.lock:
+            if skip:
+                print(f"SKIP {self.suite}/{name}: {err}", flush=True)
+            elif err is None:
+                print(f"PASS {self.suite}/{name}", flush=True)
+            else:
+                self.failed = True
+                print(f"FAIL {self.suite}/{name}: {err}", flush=True)
+
+    def status(self):
+        return 1 if self.failed else 0
+
+
+def logger(prefix, enabled=lambda: True):
+    """A log function writing "prefix: msg" to stderr while enabled() is true."""
+    def log(msg):
+        if enabled():
+            print(f"{prefix}: {msg}", file=sys.stderr, flush=True)
+    return log
+
+
+def build(ver, mode, wl):
+    """tests/build-go.sh: the path of workload wl built by Go ver in mode."""
+    p = subprocess.run([BUILD, ver, mode, wl], capture_output=True, text=True,
+                       timeout=BUILD_TIMEOUT)
+    if p.returncode != 0:
+        raise RuntimeError(f"build-go.sh {ver} {mode} {wl} failed: {p.stderr.strip()[-600:]}")
+    return p.stdout.strip().splitlines()[-1]
+
+
+def records(text):
+    """gopry's JSON records; the program's own stdout lines are skipped."""
+    recs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(r, dict) and "type" in r:
+            recs.append(r)
+    return recs
+
+
+def tail(text, n=8):
+    lines = [l for l in text.splitlines() if l.strip()]
+    return " | ".join(lines[-n:])
+
+
+def run_gopry(args, prefix=(), gopry=None, timeout=30, **kw):
+    """Runs [prefix...] gopry args to the end; the CompletedProcess, or None
+    when it did not exit within timeout seconds (it is killed then)."""
+    try:
+        return subprocess.run(list(prefix) + [gopry or GOPRY] + list(args), capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def start_gopry(args, **kw):
+    """gopry in the background with stdout and stderr piped."""
+    return subprocess.Popen([GOPRY] + list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+class Lines:
+    """Reads a pipe in a thread, so a case can wait for one line with a timeout."""
+
+    def __init__(self, f):
+        self.q, self.buf = queue.Queue(), []
+        self.t = threading.Thread(target=self._run, args=(f,), daemon=True)
+        self.t.start()
+
+    def _run(self, f):
+        for line in f:
+            self.buf.append(line)
+            self.q.put(line)
+        self.q.put(None)
+
+    def wait_for(self, pred, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.q.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                return None
+            if line is None:
+                return None
+            if pred(line):
+                return line
+
+    def text(self, timeout=10):
+        self.t.join(timeout)
+        return "".join(self.buf)
+
+
+def kill(p):
+    if p and p.poll() is None:
+        p.kill()
+        p.wait()
