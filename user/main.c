@@ -81,6 +81,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -p, --pid PID        trace the running process PID\n"
 	"  -d, --duration SECS  stop after SECS seconds (default: until Ctrl-C or exit)\n"
+	"  -i, --interval SECS  seconds between periodic reports (default 1)\n"
 	"  -j, --json           JSON Lines on stdout instead of text\n"
 	"      --dry-run        print the probe plan (function, address, file offset,\n"
 	"                       instruction) and exit without loading BPF\n"
@@ -115,6 +116,8 @@ static const char usage_text[] =
 	"  sudo gopry -d 30 -j -p 4242      # 30 s of JSON Lines, then exit\n"
 	"  sudo gopry -- ./myserver --flag  # trace a program from its first instruction\n"
 	"  gopry --dry-run -p 4242          # where the probes would go\n"
+	"  sudo gopry -p 4242 --goroutines --leaks -i 5   # goroutines by site, leak suspects\n"
+	"  sudo gopry -p 4242 -d 30 --allocs a.pb.gz      # then: go tool pprof -top a.pb.gz\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not a Go program,\n"
 	"5 unsupported Go version, 6 missing privileges, 7 kernel lacks BTF or uprobes,\n"
@@ -132,6 +135,7 @@ static int parse_args(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "goroutines", no_argument, NULL, OPT_GOROUTINES },
@@ -154,7 +158,7 @@ static int parse_args(int argc, char **argv)
 
 	/* getopt's own messages would not start with "gopry: ". */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:d:jvVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:d:i:jvVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -169,6 +173,14 @@ static int parse_args(int argc, char **argv)
 			env.duration = strtod(optarg, &end);
 			if (errno || *end || env.duration <= 0) {
 				elog("invalid duration: %s", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'i':
+			errno = 0;
+			env.interval = strtod(optarg, &end);
+			if (errno || *end || env.interval < 0.05 || env.interval > 86400) {
+				elog("invalid interval: %s (seconds, 0.05 to 86400)", optarg);
 				return -EINVAL;
 			}
 			break;
