@@ -154,6 +154,7 @@ static int parse_args(int argc, char **argv)
 		{},
 	};
 	char *end;
+	long pid_arg;
 	int c;
 
 	/* getopt's own messages would not start with "gopry: ". */
@@ -162,8 +163,9 @@ static int parse_args(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			errno = 0;
-			env.pid = strtol(optarg, &end, 10);
-			if (errno || *end || env.pid <= 0) {
+			pid_arg = strtol(optarg, &end, 10);
+			env.pid = pid_arg;
+			if (errno || *end || pid_arg <= 0 || pid_arg > INT_MAX) {
 				elog("invalid PID: %s", optarg);
 				return -EINVAL;
 			}
@@ -171,7 +173,8 @@ static int parse_args(int argc, char **argv)
 		case 'd':
 			errno = 0;
 			env.duration = strtod(optarg, &end);
-			if (errno || *end || env.duration <= 0) {
+			/* Also refuses nan and inf, and what would overflow nanoseconds. */
+			if (errno || *end || !(env.duration > 0 && env.duration <= 1e9)) {
 				elog("invalid duration: %s", optarg);
 				return -EINVAL;
 			}
@@ -179,8 +182,8 @@ static int parse_args(int argc, char **argv)
 		case 'i':
 			errno = 0;
 			env.interval = strtod(optarg, &end);
-			if (errno || *end || env.interval < 0.05 || env.interval > 86400) {
-				elog("invalid interval: %s (seconds, 0.05 to 86400)", optarg);
+			if (errno || *end || !(env.interval >= 0.1 && env.interval <= 86400)) {
+				elog("invalid interval: %s (seconds, 0.1 to 86400)", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -354,9 +357,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static bool collector_enabled(const struct collector_ops *c)
+/* Collectors whose planning failed: their probes were taken out of the plan. */
+static bool collector_failed[NCOLLECTORS];
+
+static bool collector_on(size_t i)
 {
-	return !c->enabled || c->enabled();
+	return !collector_failed[i] && (!collectors[i]->enabled || collectors[i]->enabled());
 }
 
 static void read_stats(struct gopry_bpf *skel, __u64 *sent, __u64 *dropped)
@@ -513,7 +519,7 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 		goto out_free_rb;
 	}
 	for (size_t i = 0; i < NCOLLECTORS; i++) {
-		if (!collector_enabled(collectors[i]) || !collectors[i]->start)
+		if (!collector_on(i) || !collectors[i]->start)
 			continue;
 		err = collectors[i]->start(&rc.state[i], &cctx);
 		if (err) {
@@ -576,6 +582,9 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 				if (rc.state[i] && collectors[i]->tick)
 					collectors[i]->tick(rc.state[i], now_ns());
 			next_tick += (__u64)(env.interval * 1e9);
+			/* After a stall, one tick, not a burst of the missed ones. */
+			if (next_tick <= now_ns())
+				next_tick = now_ns() + (__u64)(env.interval * 1e9);
 		}
 		if (deadline && now_ns() >= deadline)
 			break;
@@ -669,14 +678,21 @@ int main(int argc, char **argv)
 	for (size_t i = 0; !err && i < NCOLLECTORS; i++) {
 		size_t before = plan.n;
 
-		if (!collector_enabled(collectors[i]))
+		if (!collector_on(i))
 			continue;
+		plan.why[0] = '\0';
 		err = collectors[i]->plan(gb, &plan);
 		for (size_t k = before; k < plan.n; k++)
 			owner[k] = i;
 		if (err && i > 0) {
+			/*
+			 * Half a plan would attach probes nobody interprets (or a
+			 * single-stepped one the collector refused): take them out.
+			 */
 			wlog("%s collector unavailable: %s", collectors[i]->name,
 			     plan.why[0] ? plan.why : strerror(-err));
+			plan.n = before;
+			collector_failed[i] = true;
 			err = 0;
 		}
 	}
