@@ -94,7 +94,7 @@ static __always_inline void walk_stack(struct gopry_event_probe_stack *sev, stru
 	if ((flags & GOPRY_SPEC_RET_AT_SP) &&
 	    bpf_probe_read_user(&ret, sizeof(ret), (void *)ctx->sp) == 0 && ret)
 		sev->ips[n++] = ret;
-	for (int i = 0; i < GOPRY_MAX_STACK - 2; i++) {
+	for (int i = 0; i < GOPRY_MAX_STACK; i++) { /* n stops it */
 		__u64 frame[2];
 
 		/*

@@ -698,7 +698,8 @@ static void allocs_finish(void *state, __u64 now_ns)
 	if (a->no_stack)
 		wlog("%llu allocation samples came without a stack",
 		     (unsigned long long)a->no_stack);
-	if (write_outputs(a, secs, &sites, &nsites))
+	/* A profile that cannot be written still leaves the sites to print (and free). */
+	if (write_outputs(a, secs, &sites, &nsites) && !sites)
 		return;
 	if (env.src_dir) {
 		int err = escape__load(env.src_dir, gobin__go_version(a->gb), &esc);

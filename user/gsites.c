@@ -334,7 +334,7 @@ static void hist_add(struct gsite *site, __u64 v)
 		site->lifetime_max = v;
 }
 
-static __u64 hist_pct(const __u32 *hist, __u64 n, __u64 max, double p)
+static __u64 hist_pct(const __u64 *hist, __u64 n, __u64 max, double p)
 {
 	__u64 rank, sum = 0;
 
@@ -664,11 +664,16 @@ static int cmp_leak(const void *a, const void *b)
 
 size_t gsites__leaks(struct gsites *s, __u64 now, struct gsite_leak *out, size_t max)
 {
+	struct gsite_leak *all;
 	size_t n = 0;
 
-	for (size_t i = 0; i < s->nsites && n < max; i++) {
+	/* Rank every candidate, then keep the best max: not the first max sites seen. */
+	all = calloc(s->nsites ? s->nsites : 1, sizeof(*all));
+	if (!all)
+		return 0;
+	for (size_t i = 0; i < s->nsites; i++) {
 		struct gsite *site = s->sites[i];
-		struct gsite_leak *l = &out[n];
+		struct gsite_leak *l = &all[n];
 		__u64 growth = site->alive - site->min_alive;
 		double parked_frac, churn;
 
@@ -708,7 +713,11 @@ size_t gsites__leaks(struct gsites *s, __u64 now, struct gsite_leak *out, size_t
 			   (1.0 - 0.5 * churn);
 		n++;
 	}
-	qsort(out, n, sizeof(*out), cmp_leak);
+	qsort(all, n, sizeof(*all), cmp_leak);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
 	return n;
 }
 

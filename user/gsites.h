@@ -35,7 +35,7 @@ enum {
 /* --waits: parks on one wait reason at one site, and how long they lasted. */
 struct gsite_park {
 	__u64 count, total_ns, max_ns;
-	__u32 *hist;      /* durations, log-linear as lifetimes */
+	__u64 *hist;      /* durations, log-linear as lifetimes (64-bit: 1M/s for hours) */
 };
 
 /* A site whose goroutines ran the go statements of this one. */
@@ -58,7 +58,7 @@ struct gsite {
 	__u64 discovered; /* found by a later walk, not by a creation event */
 	__u64 lost;       /* gone from the goroutine list without an exit event */
 	__u64 lifetime_max, nlifetimes;
-	__u32 *hist;      /* lifetimes, log-linear (see gsites.c) */
+	__u64 *hist;      /* lifetimes, log-linear (see gsites.c; 64-bit: 1M/s for hours) */
 	/* From the last walk: alive goroutines per state. */
 	__u64 waits[GSITE_MAX_WAIT]; /* waiting, by waitReason */
 	__u64 running, runnable, syscall, leaked, other;

@@ -41,10 +41,17 @@ const char *probes__role_name(enum probe_role r)
 
 void probes__note_unavailable(struct probe_plan *plan, const char *what)
 {
-	size_t len = strlen(plan->unavailable);
+	size_t len = strlen(plan->unavailable), wlen = strlen(what);
 
-	if (strstr(plan->unavailable, what))
-		return;
+	/* Whole entries only: "runtime.m.p" is not already in "runtime.m.procid". */
+	for (const char *e = plan->unavailable; *e;) {
+		const char *end = strstr(e, ", ");
+		size_t elen = end ? (size_t)(end - e) : strlen(e);
+
+		if (elen == wlen && !strncmp(e, what, wlen))
+			return;
+		e += elen + (end ? 2 : 0);
+	}
 	snprintf(plan->unavailable + len, sizeof(plan->unavailable) - len, "%s%s",
 		 len ? ", " : "", what);
 }
@@ -318,8 +325,9 @@ void probes__coalesce(struct gopry_probe_spec *s)
 			continue;
 		if (rd->off < lo)
 			lo = rd->off;
-		if (rd->off + 8 > hi)
-			hi = rd->off + 8;
+		/* Its own size, not 8: the block must not run past a mapping's end. */
+		if (rd->off + rd->size > hi)
+			hi = rd->off + rd->size;
 	}
 	if (hi - lo >= GOPRY_BLOCK_MAX)
 		return;
