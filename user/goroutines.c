@@ -491,13 +491,21 @@ static void json_site(struct gstate *st, const struct gsite *s, __u64 now, bool 
 		(unsigned long long)gsites__lifetime_pct(s, 90),
 		(unsigned long long)gsites__lifetime_pct(s, 99),
 		(unsigned long long)s->lifetime_max);
+	/*
+	 * Counted, not inferred: waiting is what the walks saw parked, and the
+	 * rest of alive (no walk yet, or not seen by one) is unknown.
+	 */
+	__u64 waiting = 0, known;
+
+	for (unsigned int w = 0; w < GSITE_MAX_WAIT; w++)
+		waiting += s->waits[w];
+	known = s->running + s->runnable + s->syscall + s->leaked + waiting;
 	fprintf(f, ",\"states\":{\"running\":%llu,\"runnable\":%llu,\"syscall\":%llu,"
 		"\"waiting\":%llu,\"leaked\":%llu,\"unknown\":%llu}",
 		(unsigned long long)s->running, (unsigned long long)s->runnable,
-		(unsigned long long)s->syscall,
-		(unsigned long long)(s->alive - s->running - s->runnable - s->syscall - s->leaked -
-				     (s->other < s->alive ? s->other : s->alive)),
-		(unsigned long long)s->leaked, (unsigned long long)s->other);
+		(unsigned long long)s->syscall, (unsigned long long)waiting,
+		(unsigned long long)s->leaked,
+		(unsigned long long)(s->alive > known ? s->alive - known : 0));
 	fputs(",\"waits\":{", f);
 	for (unsigned int w = 0; w < GSITE_MAX_WAIT; w++) {
 		if (!s->waits[w])

@@ -70,6 +70,7 @@ struct heap {
 	/* Previous snapshot, for rates: per GC from GC to GC, else interval to interval. */
 	struct snap {
 		__u64 v[HS__COUNT];
+		__u32 ok; /* which of v were read */
 		bool have;
 		__u64 ns;
 	} last_gc, last_tick;
@@ -151,9 +152,13 @@ static void emit(struct heap *h, struct snap *last, const char *event, __s64 gc,
 	__u64 rss = rss_bytes(h->t->pid);
 	double arate = -1, frate = -1;
 
-	if (dt > 0 && (ok & (1u << HS_TOTALALLOC)) && v[HS_TOTALALLOC] >= last->v[HS_TOTALALLOC])
+	/* A rate needs both ends read: an unread previous value is 0, not a total. */
+	__u32 both = ok & last->ok;
+
+	if (dt > 0 && (both & (1u << HS_TOTALALLOC)) &&
+	    v[HS_TOTALALLOC] >= last->v[HS_TOTALALLOC])
 		arate = (v[HS_TOTALALLOC] - last->v[HS_TOTALALLOC]) / dt;
-	if (dt > 0 && (ok & (1u << HS_TOTALFREE)) && v[HS_TOTALFREE] >= last->v[HS_TOTALFREE])
+	if (dt > 0 && (both & (1u << HS_TOTALFREE)) && v[HS_TOTALFREE] >= last->v[HS_TOTALFREE])
 		frate = (v[HS_TOTALFREE] - last->v[HS_TOTALFREE]) / dt;
 	if (h->json) {
 		struct json j;
@@ -187,6 +192,7 @@ static void emit(struct heap *h, struct snap *last, const char *event, __s64 gc,
 		printf(" rss %.2f MB\n", rss / 1e6);
 	}
 	memcpy(last->v, v, sizeof(last->v));
+	last->ok = ok;
 	last->have = true;
 	last->ns = now_ns;
 }
