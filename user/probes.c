@@ -74,13 +74,17 @@ static int decode_func(struct gobin *gb, const struct gofunc *fn, struct insn_li
 	return err;
 }
 
-static struct probe *add_probe(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
-			       const struct gofunc *fn, const struct insn *in, bool after_prologue)
+/* 0, -E2BIG (the plan is full) or the file-offset lookup's error. */
+static int add_probe_err(struct probe_plan *plan, struct gobin *gb, enum probe_role role,
+			 const struct gofunc *fn, const struct insn *in, bool after_prologue,
+			 struct probe **out)
 {
 	struct probe *p;
+	int err;
 
+	*out = NULL;
 	if (plan->n >= GOPRY_MAX_PROBES)
-		return NULL;
+		return -E2BIG;
 	p = &plan->v[plan->n];
 	memset(p, 0, sizeof(*p));
 	p->role = role;
@@ -90,11 +94,13 @@ static struct probe *add_probe(struct probe_plan *plan, struct gobin *gb, enum p
 	p->emulated = in->emulated;
 	p->after_prologue = after_prologue;
 	snprintf(p->insn, sizeof(p->insn), "%s", in->text);
-	if (gobin__vaddr_to_offset(gb, in->addr, &p->file_off))
-		return NULL;
+	err = gobin__vaddr_to_offset(gb, in->addr, &p->file_off);
+	if (err)
+		return err;
 	p->spec.vaddr = in->addr;
 	plan->n++;
-	return p;
+	*out = p;
+	return 0;
 }
 
 /*
@@ -140,9 +146,9 @@ int probes__add_entry(struct probe_plan *plan, struct gobin *gb, enum probe_role
 		decode__free(&l);
 		return -EILSEQ;
 	}
-	*out = add_probe(plan, gb, role, fn, &l.v[idx], idx > 0);
+	err = add_probe_err(plan, gb, role, fn, &l.v[idx], idx > 0, out);
 	decode__free(&l);
-	return *out ? 0 : -E2BIG;
+	return err;
 }
 
 /*
@@ -164,9 +170,12 @@ int probes__add_rets(struct probe_plan *plan, struct gobin *gb, enum probe_role 
 	for (size_t i = 0; i < l.n; i++) {
 		if (l.v[i].kind != IK_RET)
 			continue;
-		if (!add_probe(plan, gb, role, fn, &l.v[i], true)) {
+		struct probe *p;
+
+		err = add_probe_err(plan, gb, role, fn, &l.v[i], true, &p);
+		if (err) {
 			decode__free(&l);
-			return -E2BIG;
+			return err;
 		}
 		n++;
 	}
@@ -193,7 +202,7 @@ int probes__add_call_site(struct probe_plan *plan, struct gobin *gb, enum probe_
 		if (l.v[i].kind == IK_CALL && l.v[i].has_target && l.v[i].target == target->entry) {
 			if (naive_placement())
 				i = 0;
-			*out = add_probe(plan, gb, role, fn, &l.v[i], i > 0);
+			err = add_probe_err(plan, gb, role, fn, &l.v[i], i > 0, out);
 			/*
 			 * Collectors refuse single-stepped call sites; the benchmark
 			 * wants exactly that cost, so say emulated and mark it.
@@ -202,7 +211,6 @@ int probes__add_call_site(struct probe_plan *plan, struct gobin *gb, enum probe_
 				(*out)->emulated = true;
 				(*out)->naive = true;
 			}
-			err = *out ? 0 : -E2BIG;
 			break;
 		}
 	}
