@@ -17,6 +17,7 @@
 enum gopry_event_type {
 	EV_PROBE = 1,
 	EV_PROBE_STACK, /* struct gopry_event_probe_stack */
+	EV_PROBE_SMALL, /* struct gopry_event_small */
 };
 
 /*
@@ -69,6 +70,14 @@ struct gopry_read {
  */
 #define GOPRY_SPEC_USER_STACK (1u << 0)
 #define GOPRY_SPEC_RET_AT_SP (1u << 1)
+/*
+ * GOPRY_SPEC_SMALL: send a struct gopry_event_small (no registers but the
+ * IP, at most GOPRY_SMALL_READS reads). For the per-goroutine probes, whose
+ * cost is budgeted: a record a third the size touches fewer cache lines of
+ * the ring on the traced thread.
+ */
+#define GOPRY_SPEC_SMALL (1u << 2)
+#define GOPRY_SMALL_READS 6
 #define GOPRY_MAX_STACK 128 /* a power of two: the BPF side masks indices */
 
 struct gopry_probe_spec {
@@ -90,7 +99,11 @@ struct gopry_probe_spec {
 
 struct gopry_config {
 	__u32 nprobes;
-	__u32 pad;
+	/*
+	 * Benchmark only (GOPRY_PROGRAM=floor): every hit returns at once, so
+	 * `make bench` measures the emulated-trap floor at the real probe sites.
+	 */
+	__u32 floor_only;
 	struct gopry_probe_spec probes[GOPRY_MAX_PROBES];
 };
 
@@ -98,12 +111,23 @@ struct gopry_event_probe {
 	__u32 type;  /* EV_PROBE */
 	__u32 probe; /* index into gopry_config.probes (the attach cookie) */
 	__u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, as Go's nanotime */
-	__u32 pid;   /* tgid */
-	__u32 tid;
 	__u32 read_ok; /* bit i set when reads[i] succeeded */
 	__u32 pad;
 	__u64 regs[GOPRY_NREGS];
 	__u64 reads[GOPRY_MAX_READS];
+};
+
+/*
+ * EV_PROBE_SMALL: what a GOPRY_SPEC_SMALL probe sends. User space turns it
+ * into a struct gopry_event_probe whose registers are all zero but GR_IP.
+ */
+struct gopry_event_small {
+	__u32 type; /* EV_PROBE_SMALL */
+	__u16 probe;
+	__u16 read_ok;
+	__u64 ts;
+	__u64 ip;
+	__u64 reads[GOPRY_SMALL_READS];
 };
 
 /* EV_PROBE_STACK: a probe hit with the user stack, leaf first (ips[0] = IP). */

@@ -116,56 +116,38 @@ static __always_inline void walk_stack(struct gopry_event_probe_stack *sev, stru
 	sev->nframes = n;
 }
 
-SEC("uprobe")
-int gopry_probe(struct pt_regs *ctx)
+/*
+ * The registers by enum gopry_reg, for indexing by a masked number. (Not a
+ * switch on ctx: the compiler turns it into a load at a computed ctx offset,
+ * which the verifier refuses.)
+ */
+static __always_inline void get_regs(const struct pt_regs *ctx, __u64 *regs)
 {
-	__u64 id = bpf_get_attach_cookie(ctx);
-	const volatile struct gopry_probe_spec *spec;
-	struct gopry_event_probe_stack *sev = NULL;
-	struct gopry_event_probe *ev;
-	__u64 bias;
-	__u32 n, flags;
+	regs[GR_RAX] = ctx->ax;
+	regs[GR_RBX] = ctx->bx;
+	regs[GR_RCX] = ctx->cx;
+	regs[GR_RDI] = ctx->di;
+	regs[GR_RSI] = ctx->si;
+	regs[GR_R8] = ctx->r8;
+	regs[GR_R9] = ctx->r9;
+	regs[GR_R10] = ctx->r10;
+	regs[GR_R11] = ctx->r11;
+	regs[GR_R14] = ctx->r14;
+	regs[GR_SP] = ctx->sp;
+	regs[GR_IP] = ctx->ip;
+}
 
-	if (id >= GOPRY_MAX_PROBES)
-		return 0;
-	spec = &cfg.probes[id];
-	flags = spec->flags;
-
-	if (flags & GOPRY_SPEC_USER_STACK) {
-		sev = bpf_ringbuf_reserve(&events, sizeof(*sev), 0);
-		ev = sev ? &sev->ev : NULL;
-	} else {
-		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	}
-	if (!ev) {
-		count(false);
-		return 0;
-	}
-	ev->type = sev ? EV_PROBE_STACK : EV_PROBE;
-	ev->probe = id;
-	ev->ts = bpf_ktime_get_ns();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	ev->pid = pid_tgid >> 32;
-	ev->tid = (__u32)pid_tgid;
-	ev->read_ok = 0;
-	ev->pad = 0;
-	ev->regs[GR_RAX] = ctx->ax;
-	ev->regs[GR_RBX] = ctx->bx;
-	ev->regs[GR_RCX] = ctx->cx;
-	ev->regs[GR_RDI] = ctx->di;
-	ev->regs[GR_RSI] = ctx->si;
-	ev->regs[GR_R8] = ctx->r8;
-	ev->regs[GR_R9] = ctx->r9;
-	ev->regs[GR_R10] = ctx->r10;
-	ev->regs[GR_R11] = ctx->r11;
-	ev->regs[GR_R14] = ctx->r14;
-	ev->regs[GR_SP] = ctx->sp;
-	ev->regs[GR_IP] = ctx->ip;
+/*
+ * The spec's reads into reads[0..max); returns the bits of those that
+ * succeeded. Slots past nreads are left as they are.
+ */
+static __always_inline __u32 do_reads(const __u64 *regs,
+				      const volatile struct gopry_probe_spec *spec, __u64 *reads,
+				      const __u32 max)
+{
 	/* PIE: the distance between where the probe fired and where it was linked. */
-	bias = ctx->ip - spec->vaddr;
-
-	n = spec->nreads;
-	__u32 blen = spec->block_len, breg = spec->block_reg;
+	__u64 bias = regs[GR_IP] - spec->vaddr;
+	__u32 n = spec->nreads, blen = spec->block_len, breg = spec->block_reg, ok = 0;
 	struct block *blk = NULL;
 
 	if (blen && blen < GOPRY_BLOCK_MAX && breg < GOPRY_NREGS) {
@@ -178,16 +160,10 @@ int gopry_probe(struct pt_regs *ctx)
 		 */
 		asm volatile("%0 &= 0xff" : "+r"(blen));
 		if (blk && bpf_probe_read_user(blk->b, blen,
-					       (void *)(ev->regs[breg & 0xf] + spec->block_off)))
+					       (void *)(regs[breg & 0xf] + spec->block_off)))
 			blk = NULL;
 	}
-	/*
-	 * Slots past nreads are zeroed in one go and never looked at: the
-	 * goroutine probes use 3-6 of the 12, and each visited slot costs
-	 * its config loads and branches on a path that runs per goroutine.
-	 */
-	__builtin_memset(ev->reads, 0, sizeof(ev->reads));
-	for (__u32 i = 0; i < GOPRY_MAX_READS; i++) {
+	for (__u32 i = 0; i < max; i++) {
 		const volatile struct gopry_read *rd = &spec->reads[i];
 		__u32 base, arg;
 		__s64 off;
@@ -206,12 +182,12 @@ int gopry_probe(struct pt_regs *ctx)
 		case RB_REG:
 			if (arg >= GOPRY_NREGS)
 				continue;
-			addr = ev->regs[arg & 0xf] + off;
+			addr = regs[arg & 0xf] + off;
 			break;
 		case RB_READ:
-			if (arg >= i || !(ev->read_ok & (1u << arg)))
+			if (arg >= i || !(ok & (1u << arg)))
 				continue;
-			addr = ev->reads[arg & 0xf] + off;
+			addr = reads[arg] + off;
 			break;
 		case RB_BLOCK: {
 			__u64 v = 0;
@@ -222,21 +198,84 @@ int gopry_probe(struct pt_regs *ctx)
 			__builtin_memcpy(&v, blk->b + (off & (GOPRY_BLOCK_MAX - 1)), 8);
 			if (sz < 8)
 				v &= (1ULL << (sz * 8)) - 1;
-			ev->reads[i] = v;
-			ev->read_ok |= 1u << i;
+			reads[i] = v;
+			ok |= 1u << i;
 			continue;
 		}
 		default:
 			continue;
 		}
-		if (read_user(&ev->reads[i], rd->size, addr) == 0)
-			ev->read_ok |= 1u << i;
+		if (read_user(&reads[i], rd->size, addr) == 0)
+			ok |= 1u << i;
 	}
+	return ok;
+}
+
+/*
+ * The per-goroutine probes' path, kept short: the smallest record, no
+ * registers, no stack.
+ */
+static __always_inline int probe_small(const struct pt_regs *ctx, __u32 id,
+				       const volatile struct gopry_probe_spec *spec)
+{
+	struct gopry_event_small *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	__u64 regs[16] = {}; /* 16: an index masked with 0xf stays inside */
+
+	if (!ev) {
+		count(false);
+		return 0;
+	}
+	ev->type = EV_PROBE_SMALL;
+	ev->probe = id;
+	ev->ts = bpf_ktime_get_ns();
+	ev->ip = ctx->ip;
+	__builtin_memset(ev->reads, 0, sizeof(ev->reads));
+	get_regs(ctx, regs);
+	ev->read_ok = do_reads(regs, spec, ev->reads, GOPRY_SMALL_READS);
+	/* No wakeup from the traced thread: user space drains on a timer. */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	count(true);
+	return 0;
+}
+
+SEC("uprobe")
+int gopry_probe(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_attach_cookie(ctx);
+	const volatile struct gopry_probe_spec *spec;
+	struct gopry_event_probe_stack *sev = NULL;
+	struct gopry_event_probe *ev;
+	__u32 flags;
+
+	if (cfg.floor_only || id >= GOPRY_MAX_PROBES)
+		return 0;
+	spec = &cfg.probes[id];
+	flags = spec->flags;
+	if (flags & GOPRY_SPEC_SMALL)
+		return probe_small(ctx, id, spec);
+
+	if (flags & GOPRY_SPEC_USER_STACK) {
+		sev = bpf_ringbuf_reserve(&events, sizeof(*sev), 0);
+		ev = sev ? &sev->ev : NULL;
+	} else {
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	}
+	if (!ev) {
+		count(false);
+		return 0;
+	}
+	ev->type = sev ? EV_PROBE_STACK : EV_PROBE;
+	ev->probe = id;
+	ev->ts = bpf_ktime_get_ns();
+	ev->pad = 0;
+	/* The reads that follow regs[] in the record absorb a masked index. */
+	get_regs(ctx, ev->regs);
+	__builtin_memset(ev->reads, 0, sizeof(ev->reads));
+	ev->read_ok = do_reads(ev->regs, spec, ev->reads, GOPRY_MAX_READS);
 
 	if (sev)
 		walk_stack(sev, ctx, flags);
 
-	/* No wakeup from the traced thread: user space drains on a timer. */
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	count(true);
 	return 0;

@@ -64,6 +64,10 @@
 
 #define MAX_LEAKS 10
 
+_Static_assert(RD_GC__COUNT <= GOPRY_SMALL_READS && RD_GX__COUNT <= GOPRY_SMALL_READS &&
+		       RD_GP__COUNT <= GOPRY_SMALL_READS && RD_GR__COUNT <= GOPRY_SMALL_READS,
+	       "the goroutine probes' reads fit a small record");
+
 struct gstate {
 	struct gobin *gb;
 	const struct probe_plan *plan;
@@ -111,6 +115,8 @@ static void plan_waits(struct probe_plan *plan, struct gobin *gb)
 	probes__set_read(&park->spec, RD_GP_STARTPC, RB_REG, GR_R14, lay->off[GF_G_STARTPC], 8);
 	probes__set_read(&park->spec, RD_GP_REASON, RB_REG, GR_R14, lay->off[GF_G_WAITREASON], 1);
 	probes__set_read(&run->spec, RD_GR_GOID, RB_REG, GR_RAX, lay->off[GF_G_GOID], 8);
+	park->spec.flags |= GOPRY_SPEC_SMALL;
+	run->spec.flags |= GOPRY_SPEC_SMALL;
 }
 
 static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
@@ -134,6 +140,8 @@ static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
 		snprintf(plan->why, sizeof(plan->why), "goroutine creation site is not emulated");
 		return -ENOTSUP;
 	}
+	/* Hot: small records; the handler needs only the reads and the IP. */
+	p->spec.flags |= GOPRY_SPEC_SMALL;
 	probes__set_read(&p->spec, RD_GC_GOID, RB_REG, GR_RBX, lay->off[GF_G_GOID], 8);
 	probes__set_read(&p->spec, RD_GC_GOPC, RB_REG, GR_RBX, lay->off[GF_G_GOPC], 8);
 	probes__set_read(&p->spec, RD_GC_STARTPC, RB_REG, GR_RBX, lay->off[GF_G_STARTPC], 8);
@@ -162,6 +170,7 @@ static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
 			 "runtime.goexit1: %s", err ? strerror(-err) : "single-stepped");
 		return err ? err : -ENOTSUP;
 	}
+	p->spec.flags |= GOPRY_SPEC_SMALL;
 	probes__set_read(&p->spec, RD_GX_GOID, RB_REG, GR_R14, lay->off[GF_G_GOID], 8);
 	probes__set_read(&p->spec, RD_GX_GOPC, RB_REG, GR_R14, lay->off[GF_G_GOPC], 8);
 	probes__set_read(&p->spec, RD_GX_STARTPC, RB_REG, GR_R14, lay->off[GF_G_STARTPC], 8);

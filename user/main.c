@@ -277,7 +277,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void on_signal(int sig)
 {
 	exiting = 1;
-	/* A second Ctrl-C kills gopry outright; the kernel then detaches the probes. */
+	/*
+	 * A second Ctrl-C kills gopry outright, though never while probes go
+	 * in or out (probes.c holds signals then: a fatal one pending leaks
+	 * the uprobe). Killed between, gopry's exit drops the links with no
+	 * signal pending and the kernel detaches the probes.
+	 */
 	signal(sig, SIG_DFL);
 }
 
@@ -342,13 +347,28 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct run_ctx *rc = ctx;
 	const struct gopry_event_probe *ev = data;
+	struct gopry_event_probe full;
 	const struct collector_ops *c;
 
-	if (size < sizeof(*ev) || ev->probe >= rc->plan->n)
+	if (size >= sizeof(struct gopry_event_small) && ev->type == EV_PROBE_SMALL) {
+		const struct gopry_event_small *sm = data;
+
+		/* Collectors see one record type; a small one has no registers but IP. */
+		memset(&full, 0, sizeof(full));
+		full.type = EV_PROBE;
+		full.probe = sm->probe;
+		full.ts = sm->ts;
+		full.read_ok = sm->read_ok;
+		full.regs[GR_IP] = sm->ip;
+		memcpy(full.reads, sm->reads, sizeof(sm->reads));
+		ev = &full;
+	} else if (size < sizeof(*ev) ||
+		   (ev->type != EV_PROBE && (ev->type != EV_PROBE_STACK ||
+					     size < sizeof(struct gopry_event_probe_stack)))) {
+		/* A stack record starts with the probe record; the collector reads on. */
 		return 0;
-	/* A stack record starts with the probe record; the collector reads on. */
-	if (ev->type != EV_PROBE &&
-	    (ev->type != EV_PROBE_STACK || size < sizeof(struct gopry_event_probe_stack)))
+	}
+	if (ev->probe >= rc->plan->n)
 		return 0;
 	rc->received++;
 	c = collectors[rc->owner[ev->probe]];

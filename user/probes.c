@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -354,19 +355,49 @@ void probes__coalesce(struct gopry_probe_spec *s)
 
 void probes__configure(const struct probe_plan *plan, struct gopry_config *cfg)
 {
+	const char *prog = getenv("GOPRY_PROGRAM");
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->nprobes = plan->n;
+	if (prog && !strcmp(prog, "floor")) {
+		wlog("GOPRY_PROGRAM=floor: probes fire but record nothing (benchmark only)");
+		cfg->floor_only = 1;
+	}
 	for (size_t i = 0; i < plan->n; i++) {
 		cfg->probes[i] = plan->v[i].spec;
+		/* A small record has no room for more reads, nor for a stack. */
+		if (cfg->probes[i].nreads > GOPRY_SMALL_READS ||
+		    (cfg->probes[i].flags & GOPRY_SPEC_USER_STACK))
+			cfg->probes[i].flags &= ~GOPRY_SPEC_SMALL;
 		probes__coalesce(&cfg->probes[i]);
 	}
+}
+
+/*
+ * The kernel registers and unregisters a uprobe in the thread that makes or
+ * drops its link. With a fatal signal pending there (a second Ctrl-C or
+ * SIGTERM once on_signal restored the default action, SIGHUP, ...), its page
+ * lookup in the target fails with -EINTR and the uprobe is leaked ("failed
+ * to unregister, leaking uprobe"); when unregistering, with its int3 left in
+ * the target, which then traps on every hit with nobody listening. So every
+ * signal is held (threads inherit the mask) while probes go in or out; a
+ * held one takes effect after. SIGKILL cannot be held.
+ */
+static void hold_signals(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
 }
 
 int probes__attach(const struct probe_plan *plan, struct gopry_bpf *skel, pid_t pid,
 		   const char *path, struct bpf_link **links)
 {
-	int err;
+	sigset_t old;
+	int err = 0;
 
+	hold_signals(&old);
 	for (size_t i = 0; i < plan->n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i, .retprobe = false);
 
@@ -377,14 +408,12 @@ int probes__attach(const struct probe_plan *plan, struct gopry_bpf *skel, pid_t 
 			elog("cannot attach uprobe to %s at 0x%llx (%s): %s", plan->v[i].func,
 			     (unsigned long long)plan->v[i].vaddr, probes__role_name(plan->v[i].role),
 			     strerror(-err));
-			while (i--) {
-				bpf_link__destroy(links[i]);
-				links[i] = NULL;
-			}
-			return err;
+			probes__detach(links, i);
+			break;
 		}
 	}
-	return 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
 }
 
 static void *destroy_link(void *link)
@@ -397,7 +426,9 @@ void probes__detach(struct bpf_link **links, size_t n)
 {
 	pthread_t th[GOPRY_MAX_PROBES];
 	bool started[GOPRY_MAX_PROBES] = {};
+	sigset_t old;
 
+	hold_signals(&old);
 	/*
 	 * Each uprobe unregistration waits out an RCU grace period (~0.2 s
 	 * here); done one after another, Ctrl-C took seconds. In parallel the
@@ -414,4 +445,5 @@ void probes__detach(struct bpf_link **links, size_t n)
 	for (size_t i = 0; i < n && i < GOPRY_MAX_PROBES; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
