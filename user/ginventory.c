@@ -105,7 +105,7 @@ int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 
 		     struct ginventory_stats *st)
 {
 	__u64 base = lay->global[GG_ALLGS] + bias, len, arr;
-	size_t gspan = span(lay);
+	size_t gspan = span(lay), chunk;
 	__u8 *copy_a = NULL, *copy_b = NULL;
 	__u64 *ptrs = NULL;
 	int err;
@@ -126,15 +126,17 @@ int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 
 	if (len > MAX_ALLGLEN)
 		return -ERANGE;
 	st->allglen = len;
-	ptrs = malloc(CHUNK * sizeof(*ptrs));
-	copy_a = malloc((size_t)CHUNK * gspan);
-	copy_b = malloc((size_t)CHUNK * gspan);
+	/* Sized to the list: a whole chunk's 4 MiB would be mmap'ed afresh each walk. */
+	chunk = len < CHUNK ? (len ? len : 1) : CHUNK;
+	ptrs = malloc(chunk * sizeof(*ptrs));
+	copy_a = malloc(chunk * gspan);
+	copy_b = malloc(chunk * gspan);
 	if (!ptrs || !copy_a || !copy_b) {
 		err = -ENOMEM;
 		goto free_ptrs;
 	}
-	for (__u64 i = 0; i < len; i += CHUNK) {
-		size_t n = len - i < CHUNK ? len - i : CHUNK;
+	for (__u64 i = 0; i < len; i += chunk) {
+		size_t n = len - i < chunk ? len - i : chunk;
 		bool batched;
 
 		err = target__read(t, arr + i * 8, ptrs, n * 8);

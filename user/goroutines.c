@@ -77,6 +77,12 @@ struct gstate {
 	bool json;
 	int pid;
 	bool inventory;     /* allgs can be walked */
+	/*
+	 * The next walk is the inventory at attach (-p): until one succeeds,
+	 * goroutines found are counted as alive at attach, not as discovered
+	 * (which would rank old ones as leak suspects).
+	 */
+	bool need_initial;
 	bool have_bias;
 	__u64 bias;         /* load bias (PIE), from the first event or /proc/PID/maps */
 	__u64 start_ns;
@@ -192,7 +198,7 @@ static bool system_start(const char *fn)
 	       strcmp(fn, "runtime.handleAsyncEvent");
 }
 
-static void name_site(void *ctx, struct gsite *s)
+static int name_site(void *ctx, struct gsite *s)
 {
 	struct gstate *st = ctx;
 	const struct gofunc *f;
@@ -207,8 +213,11 @@ static void name_site(void *ctx, struct gsite *s)
 		s->line = line;
 	}
 	f = gobin__func_at(st->gb, s->startpc);
-	snprintf(s->start_func, sizeof(s->start_func), "%s", f ? f->name : "?");
-	s->system = f && system_start(f->name);
+	if (!f)
+		return -EINVAL;
+	snprintf(s->start_func, sizeof(s->start_func), "%s", f->name);
+	s->system = system_start(f->name);
+	return 0;
 }
 
 static __u64 mono_ns(void)
@@ -238,8 +247,9 @@ static void on_walk_g(void *ctx, const struct gsite_g *g)
 	gsites__walk_seen(st->sites, &lg);
 }
 
-static int walk(struct gstate *st, bool initial)
+static int walk(struct gstate *st)
 {
+	bool initial = st->need_initial;
 	int err;
 
 	if (!st->inventory)
@@ -259,6 +269,7 @@ static int walk(struct gstate *st, bool initial)
 		st->walk_failures++;
 		vlog("goroutine list walk failed: %s", strerror(-err));
 	} else {
+		st->need_initial = false;
 		vlog("goroutine walk: %llu entries, %llu alive, %llu dead, %llu torn, %llu invalid",
 		     (unsigned long long)st->last_walk.allglen,
 		     (unsigned long long)st->last_walk.alive, (unsigned long long)st->last_walk.dead,
@@ -294,8 +305,12 @@ static int goroutines_start(void **state, const struct collector_ctx *ctx)
 	err = gsites__new(name_site, st, st->start_ns, &st->sites);
 	if (err)
 		goto free_wr;
-	/* A launched target has not exec'd yet: nothing to walk until it runs. */
-	if (!ctx->target->launched && walk(st, true) && st->inventory)
+	/*
+	 * A launched target has not exec'd yet: nothing to walk until it runs,
+	 * and every goroutine it makes has a creation event.
+	 */
+	st->need_initial = !ctx->target->launched;
+	if (st->need_initial && walk(st) && st->inventory)
 		wlog("cannot read the goroutines alive at attach: counting from now on");
 	*state = st;
 	return 0;
@@ -711,7 +726,7 @@ static void goroutines_tick(void *state, __u64 now)
 	struct gstate *st = state;
 
 	st->ticks++;
-	walk(st, false);
+	walk(st);
 	if (env.goroutines || env.waits)
 		report(st, now, false);
 	if (env.leaks)
@@ -786,7 +801,7 @@ static void goroutines_finish(void *state, __u64 now)
 	struct gsites_stats gs;
 
 	/* After the target exited the list is gone: keep what the events said. */
-	walk(st, false);
+	walk(st);
 	report(st, now, true);
 	if (env.leaks)
 		report_leaks(st, now, true);
@@ -794,11 +809,12 @@ static void goroutines_finish(void *state, __u64 now)
 		write_profile(st, now);
 	gsites__stats(st->sites, &gs);
 	vlog("goroutines: %llu create and %llu exit events (%llu already walked, %llu of "
-	     "goroutines never seen), %llu walks, %llu discovered, %llu lost",
+	     "goroutines never seen), %llu walks, %llu discovered, %llu lost, %llu with a "
+	     "start PC in no function (ignored)",
 	     (unsigned long long)gs.events_create, (unsigned long long)gs.events_exit,
 	     (unsigned long long)gs.dup_create, (unsigned long long)gs.unknown_exit,
 	     (unsigned long long)gs.walks, (unsigned long long)gs.discovered,
-	     (unsigned long long)gs.lost);
+	     (unsigned long long)gs.lost, (unsigned long long)gs.invalid);
 	if (env.waits) {
 		vlog("goroutine parks: %llu parks, %llu runs (%llu ending a park), %zu still "
 		     "parked, %llu re-parked without a run, %llu not timed (table full)",

@@ -41,7 +41,6 @@ struct glive {
 	__u64 goid; /* 0: empty slot */
 	__u64 create_ts;    /* 0: unknown (before the attach, or found by a walk) */
 	__u64 parked_since; /* first walk that saw it waiting on this reason */
-	__u64 waitsince;
 	__u32 site;
 	__u32 insert_walk, last_walk, miss;
 	__u32 status;       /* last walk's; ~0u before any walk saw it */
@@ -205,8 +204,12 @@ static long site_get(struct gsites *s, __u64 gopc, __u64 startpc)
 		return -1;
 	site->gopc = gopc;
 	site->startpc = startpc;
-	if (s->namer)
-		s->namer(s->namer_ctx, site);
+	/* A value read from a moving process may be garbage: no site for it. */
+	if (s->namer && s->namer(s->namer_ctx, site)) {
+		free(site);
+		s->st.invalid++;
+		return -1;
+	}
 	for (i = site_hash(gopc, startpc, s->site_idx_cap); s->site_idx[i];
 	     i = (i + 1) & (s->site_idx_cap - 1))
 		;
@@ -251,8 +254,6 @@ static void alive_changed(struct gsite *site)
 {
 	if (site->alive < site->min_alive)
 		site->min_alive = site->alive;
-	if (site->alive > site->max_alive)
-		site->max_alive = site->alive;
 }
 
 static void add_live(struct gsites *s, long idx, __u64 goid, __u64 create_ts)
@@ -474,7 +475,6 @@ static void note_state(struct glive *e, const struct gsite_g *g, __u64 ts)
 		e->parked_since = ts;
 	e->status = g->status;
 	e->waitreason = g->waitreason;
-	e->waitsince = g->waitsince;
 	e->last_walk = 0; /* set by the caller */
 	e->miss = 0;
 }
@@ -576,10 +576,8 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 	size_t ngone = 0;
 
 	if (s->initial) {
-		for (size_t i = 0; i < s->nsites; i++) {
-			s->sites[i]->alive_at_start = s->sites[i]->alive;
+		for (size_t i = 0; i < s->nsites; i++)
 			s->sites[i]->min_alive = s->sites[i]->alive;
-		}
 	}
 	if (complete && s->live.n)
 		gone = calloc(s->live.n, sizeof(*gone));

@@ -65,8 +65,7 @@ struct gsite {
 	__u64 parked_long;           /* waiting at least the leak threshold */
 	__u64 oldest_create;         /* earliest known creation among the alive, 0 = none */
 	bool oldest_before_attach;   /* some alive one predates the attach */
-	__u64 min_alive, max_alive;  /* over the window */
-	__u64 alive_at_start;
+	__u64 min_alive;             /* over the window */
 	/*
 	 * Creators: the sites of the goroutines that ran this site's go
 	 * statement (from the creation event's parent goid, looked up among
@@ -89,8 +88,12 @@ struct gsite_leak {
 	bool gleaked;       /* the runtime marked some _Gleaked (go1.26+) */
 };
 
-/* Fills the name fields of a new site; may leave them empty. */
-typedef void (*gsite_namer)(void *ctx, struct gsite *s);
+/*
+ * Fills the name fields of a new site; may leave them empty. Returns
+ * non-zero when (gopc, startpc) cannot be a site (the event is then not
+ * counted, but in gsites_stats.invalid).
+ */
+typedef int (*gsite_namer)(void *ctx, struct gsite *s);
 
 int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **out);
 void gsites__free(struct gsites *s);
@@ -151,6 +154,7 @@ size_t gsites__leaks(struct gsites *s, __u64 now, struct gsite_leak *out, size_t
 /* Walk stats for diagnostics. */
 struct gsites_stats {
 	__u64 events_create, events_exit, dup_create, unknown_exit;
+	__u64 invalid; /* events or walk entries whose start PC is in no function */
 	__u64 walks, discovered, lost;
 	__u64 parks, park_drops, park_reparked; /* park events; not timed: table full, no run seen */
 	__u64 runs, runs_timed;                 /* run events; of them closing a park */

@@ -12,7 +12,10 @@ rc=0
 fail() { echo "FAIL $1: $2"; rc=1; }
 
 if [ ! -x "$bin" ] || [ -n "$(find user/allocs.c tests/unit/test_scale.c -newer "$bin")" ]; then
-	make --no-print-directory "$bin" >&2 || { fail scale.build "make $bin"; exit 1; }
+	# The sanitizer build has its own target (OUTPUT alone picks no flags).
+	target=$bin
+	[[ "${OUTPUT:-}" == */asan ]] && target=asan
+	make --no-print-directory "$target" >&2 || { fail scale.build "make $target"; exit 1; }
 fi
 vers=()
 for d in "$cache"/go/1.*; do

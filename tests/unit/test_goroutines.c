@@ -25,13 +25,22 @@ static int failures;
 
 #define MS 1000000ull
 #define SEC 1000000000ull
-enum { PC_SHORT = 0x1000, PC_LEAK = 0x2000, PC_MAIN = 0x3000, PC_SYS = 0x4000 };
+enum {
+	PC_SHORT = 0x1000,
+	PC_LEAK = 0x2000,
+	PC_MAIN = 0x3000,
+	PC_SYS = 0x4000,
+	PC_JUNK = 0x5000, /* start PC in no function: the namer rejects it */
+};
 
-static void namer(void *ctx, struct gsite *s)
+static int namer(void *ctx, struct gsite *s)
 {
 	(void)ctx;
+	if (s->startpc == PC_JUNK)
+		return -1;
 	snprintf(s->func, sizeof(s->func), "site_%llx", (unsigned long long)s->gopc);
 	s->system = s->gopc == PC_SYS;
+	return 0;
 }
 
 static struct gsite *site(struct gsites *s, __u64 gopc)
@@ -83,6 +92,19 @@ static void test_counts_and_lifetimes(void)
 	CHECK("totals", alive == 0 && created == 1001 && exited == 1001, "%llu %llu %llu",
 	      (unsigned long long)alive, (unsigned long long)created, (unsigned long long)exited);
 	CHECK("live_empty", gsites__live_count(s) == 0, "%zu", (size_t)gsites__live_count(s));
+	/* A torn read's junk start PC makes no site and counts nowhere but invalid. */
+	{
+		struct gsites_stats st;
+		size_t nsites = gsites__count(s);
+
+		gsites__created(s, 9000, PC_SHORT, PC_JUNK, 50, 0);
+		gsites__exited(s, 9000, PC_SHORT, PC_JUNK, 60);
+		gsites__stats(s, &st);
+		gsites__totals(s, false, &alive, &created, &exited);
+		CHECK("junk_no_site", gsites__count(s) == nsites && created == 1001 && alive == 0,
+		      "%zu sites, %llu created", gsites__count(s), (unsigned long long)created);
+		CHECK("junk_counted", st.invalid == 2, "%llu", (unsigned long long)st.invalid);
+	}
 	gsites__free(s);
 }
 
