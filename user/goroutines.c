@@ -510,6 +510,7 @@ static void json_site(struct gstate *st, const struct gsite *s, __u64 now, bool 
 	json__u64(&j, "lifetimes", s->nlifetimes);
 	json__u64(&j, "oldest_alive_ns", s->alive ? oldest_ns(st, s, now) : 0);
 	json__bool(&j, "oldest_before_attach", s->alive && s->oldest_before_attach);
+	json__u64(&j, "longest_wait_ns", s->alive ? s->longest_wait_ns : 0);
 	fprintf(f, ",\"lifetime_ns\":{\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"max\":%llu}",
 		(unsigned long long)gsites__lifetime_pct(s, 50),
 		(unsigned long long)gsites__lifetime_pct(s, 90),
@@ -691,6 +692,7 @@ static void report_leaks(struct gstate *st, __u64 now, bool final)
 			json__str(&j, "wait", w);
 			json__u64(&j, "wait_count", l[i].top_wait_n);
 			json__u64(&j, "oldest_alive_ns", l[i].oldest_age_ns);
+			json__u64(&j, "longest_wait_ns", s->longest_wait_ns);
 			json__bool(&j, "gleaked", l[i].gleaked);
 			json__f64(&j, "score", l[i].score);
 			/* Who runs the go statement: the creators' own creation site. */
@@ -701,16 +703,17 @@ static void report_leaks(struct gstate *st, __u64 now, bool final)
 			json__u64(&j, "parent_count", par ? par->count : 0);
 			json__end(&j);
 		} else {
-			char old[16], win[16];
+			char old[16], win[16], wait[16];
 
 			fmt_dur(old, sizeof(old), l[i].oldest_age_ns);
 			fmt_dur(win, sizeof(win), now - st->start_ns);
+			fmt_dur(wait, sizeof(wait), s->longest_wait_ns);
 			printf("  #%zu %s (%s:%d) -> %s: %llu alive, +%llu in %s, %llu parked on %s "
-			       "(%llu), %llu exited of %llu created, oldest %s%s\n",
+			       "(%llu, longest %s), %llu exited of %llu created, oldest %s%s\n",
 			       i + 1, s->func, s->file, s->line, s->start_func,
 			       (unsigned long long)s->alive, (unsigned long long)l[i].growth, win,
 			       (unsigned long long)l[i].parked_long, w,
-			       (unsigned long long)l[i].top_wait_n, (unsigned long long)s->exited,
+			       (unsigned long long)l[i].top_wait_n, wait, (unsigned long long)s->exited,
 			       (unsigned long long)s->created, old,
 			       l[i].gleaked ? ", marked leaked by the runtime" : "");
 			if (par)

@@ -473,6 +473,14 @@ static void note_state(struct glive *e, const struct gsite_g *g, __u64 ts)
 		e->parked_since = 0;
 	else if (!e->parked_since || e->status != g->status || e->waitreason != g->waitreason)
 		e->parked_since = ts;
+	/*
+	 * Not g.waitsince: the GC's stack scan stamps it with work.tstart
+	 * (go1.27.3 mgcmark.go:274), which gcMark sets only at mark termination
+	 * (go1.19.8 mgc.go:1399, go1.27.3 mgc.go:1976), after the scans: the
+	 * stamp is the previous cycle's end, before the park itself whenever the
+	 * g parked since. Go prints it in minutes; here it would date a fresh
+	 * park a GC interval back.
+	 */
 	e->status = g->status;
 	e->waitreason = g->waitreason;
 	e->last_walk = 0; /* set by the caller */
@@ -530,6 +538,7 @@ static void refresh(struct gsites *s, __u64 threshold_ns)
 		memset(site->waits, 0, sizeof(site->waits));
 		site->running = site->runnable = site->syscall = site->leaked = site->other = 0;
 		site->parked_long = 0;
+		site->longest_wait_ns = 0;
 		site->oldest_create = 0;
 		site->oldest_before_attach = false;
 	}
@@ -563,6 +572,8 @@ static void refresh(struct gsites *s, __u64 threshold_ns)
 		if (e->status == GS_LEAKED ||
 		    (e->parked_since && s->walk_ts - e->parked_since >= threshold_ns))
 			site->parked_long++;
+		if (e->parked_since && s->walk_ts - e->parked_since > site->longest_wait_ns)
+			site->longest_wait_ns = s->walk_ts - e->parked_since;
 		if (!e->create_ts)
 			site->oldest_before_attach = true;
 		else if (!site->oldest_create || e->create_ts < site->oldest_create)

@@ -63,6 +63,7 @@ struct gsite {
 	__u64 waits[GSITE_MAX_WAIT]; /* waiting, by waitReason */
 	__u64 running, runnable, syscall, leaked, other;
 	__u64 parked_long;           /* waiting at least the leak threshold */
+	__u64 longest_wait_ns;       /* the longest current park, as the walks saw it */
 	__u64 oldest_create;         /* earliest known creation among the alive, 0 = none */
 	bool oldest_before_attach;   /* some alive one predates the attach */
 	__u64 min_alive;             /* over the window */

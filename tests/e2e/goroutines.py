@@ -193,6 +193,10 @@ def check(name, ver, attach, recs, rep, prof):
             errs.append(f"top suspect {top['func']} {top['file']}:{top['line']} "
                         f"{top['wait']!r} alive {top['alive']} parent "
                         f"{top['parent_start_func']} x{top['parent_count']}")
+        # Parked long (the default --leak-min-age, 0.5 s), never longer than gopry looked.
+        if not 0.5e9 <= top["longest_wait_ns"] <= top["window_ns"]:
+            errs.append(f"top suspect longest wait {top['longest_wait_ns']} ns, window "
+                        f"{top['window_ns']} ns")
     p = subprocess.run([gotool(ver), "tool", "pprof", "-top", prof], capture_output=True,
                        text=True, timeout=60)
     rows = [l.split() for l in p.stdout.splitlines()]

@@ -178,6 +178,41 @@ static void test_walks(void)
 }
 
 /*
+ * The longest current park, from the walks (g.waitsince is ignored: see
+ * note_state); a g that ran ends its park.
+ */
+static void test_longest_wait(void)
+{
+	struct gsite_g stamped = { .goid = 7, .gopc = PC_LEAK, .startpc = PC_LEAK + 1,
+				   .status = GS_WAITING, .waitreason = 14, .waitsince = 4 * SEC };
+	struct gsite_g ran = { .goid = 7, .gopc = PC_LEAK, .startpc = PC_LEAK + 1,
+			       .status = GS_RUNNABLE };
+	struct gsites *s;
+
+	gsites__new(namer, NULL, 0, &s);
+	gsites__walk_begin(s, 10 * SEC, true);
+	gsites__walk_seen(s, &stamped);
+	gsites__walk_end(s, true, SEC);
+	CHECK("wait_from_first_walk", site(s, PC_LEAK)->parked_long == 0 &&
+		      site(s, PC_LEAK)->longest_wait_ns == 0,
+	      "%llu parked long, longest %llu", (unsigned long long)site(s, PC_LEAK)->parked_long,
+	      (unsigned long long)site(s, PC_LEAK)->longest_wait_ns);
+	gsites__walk_begin(s, 13 * SEC, false);
+	gsites__walk_seen(s, &stamped);
+	gsites__walk_end(s, true, SEC);
+	CHECK("wait_grows", site(s, PC_LEAK)->parked_long == 1 &&
+		      site(s, PC_LEAK)->longest_wait_ns == 3 * SEC,
+	      "%llu", (unsigned long long)site(s, PC_LEAK)->longest_wait_ns);
+	gsites__walk_begin(s, 14 * SEC, false);
+	gsites__walk_seen(s, &ran);
+	gsites__walk_end(s, true, SEC);
+	CHECK("wait_ends", site(s, PC_LEAK)->parked_long == 0 &&
+		      site(s, PC_LEAK)->longest_wait_ns == 0,
+	      "%llu", (unsigned long long)site(s, PC_LEAK)->longest_wait_ns);
+	gsites__free(s);
+}
+
+/*
  * A growing parked site ranks first; churn, a single goroutine and system
  * ones do not. The last 10 leaked were parked for one walk only: not long.
  */
@@ -347,5 +382,6 @@ int main(void)
 	test_waitreason_table();
 	test_parents();
 	test_parks();
+	test_longest_wait();
 	return failures != 0;
 }
