@@ -387,23 +387,26 @@ static bool collector_on(size_t i)
 
 static void read_stats(struct gopry_bpf *skel, __u64 *sent, __u64 *dropped)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct gopry_stats *st;
+	/* Read ten times a second: one buffer for the process's life. */
+	static struct gopry_stats *st;
+	static int ncpu;
 	__u32 zero = 0;
 
 	*sent = *dropped = 0;
-	if (ncpu <= 0)
-		return;
-	st = calloc(ncpu, sizeof(*st));
-	if (!st)
-		return;
+	if (!st) {
+		ncpu = libbpf_num_possible_cpus();
+		if (ncpu <= 0)
+			return;
+		st = calloc(ncpu, sizeof(*st));
+		if (!st)
+			return;
+	}
 	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &zero, st)) {
 		for (int i = 0; i < ncpu; i++) {
 			*sent += st[i].sent;
 			*dropped += st[i].dropped;
 		}
 	}
-	free(st);
 }
 
 /* GOGC and GOMEMLIMIT as the live process has them now. */

@@ -22,23 +22,26 @@ BUILD_TIMEOUT = 900
 
 
 class Reporter:
-    """PASS/FAIL/SKIP lines named "<suite>/<name>", safe from threads; remembers
-    whether anything failed for the exit status."""
+    """PASS/FAIL/SKIP lines named "<suite>/<name>" (just "<name>" when suite is
+    None), safe from threads; remembers whether anything failed for the exit
+    status."""
 
-    def __init__(self, suite):
+    def __init__(self, suite=None):
         self.suite = suite
         self.failed = False
         self.lock = threading.Lock()
 
     def __call__(self, name, err, skip=False):
+        if self.suite is not None:
+            name = f"{self.suite}/{name}"
         with self.lock:
             if skip:
-                print(f"SKIP {self.suite}/{name}: {err}", flush=True)
+                print(f"SKIP {name}: {err}", flush=True)
             elif err is None:
-                print(f"PASS {self.suite}/{name}", flush=True)
+                print(f"PASS {name}", flush=True)
             else:
                 self.failed = True
-                print(f"FAIL {self.suite}/{name}: {err}", flush=True)
+                print(f"FAIL {name}: {err}", flush=True)
 
     def status(self):
         return 1 if self.failed else 0
@@ -50,6 +53,11 @@ def logger(prefix, enabled=lambda: True):
         if enabled():
             print(f"{prefix}: {msg}", file=sys.stderr, flush=True)
     return log
+
+
+def gotool(ver):
+    """The go binary of cached toolchain ver (tools/fetch-go.sh)."""
+    return os.path.join(CACHE, "go", ver, "usr", "lib", f"go-{ver}", "bin", "go")
 
 
 def build(ver, mode, wl):

@@ -26,24 +26,19 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
-BUILD = os.path.join(TOP, "tests", "build-go.sh")
-CACHE = os.environ.get("GOPRY_CACHE", os.path.join(TOP, ".cache"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gopry_e2e  # noqa: E402
+from gopry_e2e import GOPRY, TOP, gotool, records  # noqa: E402
+
 SRC = os.path.join(TOP, "tests", "workloads", "goleak", "main.go")
 VERSIONS = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"]
 MODES = ["default", "stripped", "pie", "cgo"]
 N, M, PRE = 60, 24, 6
 RUN_TIMEOUT = 60
-print_lock = threading.Lock()
 VERBOSE = False
-
-
-def log(msg):
-    print("goroutines: " + msg, file=sys.stderr, flush=True)
+log = gopry_e2e.logger("goroutines")
 
 
 def site_lines():
@@ -60,24 +55,7 @@ SITES = site_lines()
 
 
 def build(ver, mode, wl="goleak"):
-    p = subprocess.run([BUILD, ver, mode, wl], capture_output=True, text=True, timeout=900)
-    if p.returncode != 0:
-        raise RuntimeError(f"build-go.sh {ver} {mode} {wl}: {p.stderr.strip()[-400:]}")
-    return p.stdout.strip().splitlines()[-1]
-
-
-def gotool(ver):
-    return os.path.join(CACHE, "go", ver, "usr", "lib", f"go-{ver}", "bin", "go")
-
-
-def records(text):
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
+    return gopry_e2e.build(ver, mode, wl)
 
 
 def find_site(sites, key):
@@ -330,18 +308,7 @@ def main():
     ap.add_argument("-j", type=int, default=2)
     a = ap.parse_args()
     VERBOSE = a.v
-    failed = False
-
-    def report(name, err, skip=False):
-        nonlocal failed
-        with print_lock:
-            if skip:
-                print(f"SKIP e2e/{name}: {err}", flush=True)
-            elif err is None:
-                print(f"PASS e2e/{name}", flush=True)
-            else:
-                failed = True
-                print(f"FAIL e2e/{name}: {err}", flush=True)
+    report = gopry_e2e.Reporter("e2e")
 
     if set(SITES) != {"short", "leak", "wait"}:
         report("goroutines/sites", f"SITE markers in {SRC}: {SITES}")
@@ -384,7 +351,7 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.j) as ex:
         list(ex.map(run, jobs))
     log(f"{len(jobs)} cases in {time.monotonic() - t0:.0f}s")
-    return 1 if failed else 0
+    return report.status()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Usage: tests/e2e/heap.py [-k SUBSTRING]
 """
 import argparse
 import concurrent.futures
-import json
 import os
 import re
 import subprocess
@@ -27,10 +26,10 @@ import sys
 import tempfile
 import time
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-GOPRY = os.environ.get("GOPRY") or os.path.join(TOP, ".output", "gopry")
-BUILD = os.path.join(TOP, "tests", "build-go.sh")
-CACHE = os.environ.get("GOPRY_CACHE", os.path.join(TOP, ".cache"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gopry_e2e  # noqa: E402
+from gopry_e2e import CACHE, GOPRY, TOP, build, gotool, records  # noqa: E402
+
 VERSIONS = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"]
 MODES = ["default", "stripped", "pie", "cgo"]
 WORK = os.path.join(TOP, "tests", "workloads", "allocs", "prof", "work.go")
@@ -49,28 +48,6 @@ def site_lines():
 
 
 SITES = site_lines()
-
-
-def goroot(v):
-    return os.path.join(CACHE, "go", v, "usr", "lib", "go-" + v)
-
-
-def build(v, mode, wl):
-    r = subprocess.run([BUILD, v, mode, wl], capture_output=True, text=True, timeout=900)
-    if r.returncode:
-        raise RuntimeError("build %s %s %s: %s" % (v, mode, wl, r.stderr[-300:]))
-    return r.stdout.strip()
-
-
-def records(out):
-    recs = []
-    for l in out.splitlines():
-        if l.startswith("{"):
-            try:
-                recs.append(json.loads(l))
-            except ValueError:
-                pass
-    return recs
 
 
 def check_sites(recs, why):
@@ -122,7 +99,7 @@ def check_pprof(v, path, why):
     # go1.24+ builds `go tool pprof` on first use: share build-go.sh's cache.
     env = dict(os.environ, PPROF_TMPDIR=tempfile.gettempdir(), GOTOOLCHAIN="local",
                GOCACHE=os.path.join(CACHE, "gocache", v))
-    r = subprocess.run([os.path.join(goroot(v), "bin", "go"), "tool", "pprof", "-top",
+    r = subprocess.run([gotool(v), "tool", "pprof", "-top",
                         "-sample_index=alloc_space", path],
                        capture_output=True, text=True, timeout=180, env=env)
     rows = [l.split() for l in r.stdout.splitlines() if re.match(r"^\s+[\d.]+[kMG]?B\s", l)]
@@ -240,13 +217,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", action="append", default=[])
     args = ap.parse_args()
+    report = gopry_e2e.Reporter()
     if os.geteuid() != 0:
-        print("SKIP heap: needs root (BPF, uprobes)")
+        report("heap", "needs root (BPF, uprobes)", skip=True)
         return 0
     cases = []
     for i, v in enumerate(VERSIONS):
-        if not os.path.exists(os.path.join(goroot(v), "bin", "go")):
-            print("SKIP heap.go%s: toolchain not cached" % v)
+        if not os.path.exists(gotool(v)):
+            report("heap.go%s" % v, "toolchain not cached", skip=True)
             continue
         for m in MODES:
             cases.append(("heap.go%s.%s" % (v, m), case_prof, v, m))
@@ -258,7 +236,6 @@ def main():
             build(v, m, "allocs/prof" if fn is case_prof else "allocs/noprof")
         except Exception as e:  # reported by the case itself
             print("e2e: %s" % e, file=sys.stderr)
-    failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         futs = {ex.submit(fn, v, m): name for name, fn, v, m in cases}
         for f in concurrent.futures.as_completed(futs):
@@ -267,12 +244,8 @@ def main():
                 why = f.result()
             except Exception as e:
                 why = ["%s: %s" % (type(e).__name__, e)]
-            if why:
-                failed += 1
-                print("FAIL %s: %s" % (name, "; ".join(why)), flush=True)
-            else:
-                print("PASS %s" % name, flush=True)
-    return 1 if failed else 0
+            report(name, "; ".join(why) if why else None)
+    return report.status()
 
 
 if __name__ == "__main__":
