@@ -34,6 +34,7 @@ struct stack_ent {
 struct site {
 	struct alloc_frame f;
 	double objects, bytes; /* weighted */
+	__u64 samples;         /* as sampled: what the estimate's confidence rests on */
 };
 
 struct allocs {
@@ -580,6 +581,7 @@ static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
 			sites[nsites++].f = f[first];
 		sites[k].objects += objs;
 		sites[k].bytes += bytes;
+		sites[k].samples += e->count;
 		if (pp) {
 			__s64 v[2] = { llround(objs), llround(bytes) };
 
@@ -658,6 +660,7 @@ static void print_top(struct allocs *a, const struct site *sites, size_t nsites,
 			json__f64(&j, "objects", s->objects);
 			json__f64(&j, "bytes_per_sec", s->bytes / secs);
 			json__f64(&j, "share", total > 0 ? s->bytes / total : 0);
+			json__u64(&j, "samples", s->samples);
 			if (esc) {
 				if (reason)
 					json__str(&j, "escape", reason);
