@@ -72,9 +72,9 @@ struct gopry_read {
 #define GOPRY_SPEC_RET_AT_SP (1u << 1)
 /*
  * GOPRY_SPEC_SMALL: send a struct gopry_event_small (no registers but the
- * IP, at most GOPRY_SMALL_READS reads). For the per-goroutine probes, whose
- * cost is budgeted: a record a third the size touches fewer cache lines of
- * the ring on the traced thread.
+ * IP, at most GOPRY_SMALL_READS reads). For the per-goroutine probes, the
+ * highest event rate: the ring holds three times as many of these records
+ * before it drops. (Per hit it measured no faster on the test VM.)
  */
 #define GOPRY_SPEC_SMALL (1u << 2)
 #define GOPRY_SMALL_READS 6

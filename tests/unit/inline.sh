@@ -7,6 +7,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+. tests/unit/common.bash
 cache=${GOPRY_CACHE:-$top/.cache}
 out=${OUTPUT:-.output}
 bin=$out/tests/test_inline
@@ -16,7 +17,7 @@ fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 
 if [ ! -x "$bin" ] || [ -n "$(find user/gobin.c user/pclntab.c user/elfimg.c \
 	tests/unit/test_inline.c -newer "$bin" 2>/dev/null)" ]; then
-	make --no-print-directory "$bin" >&2 || { fail build "make $bin"; exit 1; }
+	build_test "$bin" || { fail build "make $bin"; exit 1; }
 fi
 
 vers=()

@@ -6,13 +6,14 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+. tests/unit/common.bash
 cache=${GOPRY_CACHE:-$top/.cache}
 bin=${OUTPUT:-.output}/tests/test_pprof
 rc=0
 fail() { echo "FAIL $1: $2"; rc=1; }
 
 if [ ! -x "$bin" ] || [ -n "$(find user/pprof.c tests/unit/test_pprof.c -newer "$bin")" ]; then
-	make --no-print-directory "$bin" >&2 || { fail pprof.build "make $bin"; exit 1; }
+	build_test "$bin" || { fail pprof.build "make $bin"; exit 1; }
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

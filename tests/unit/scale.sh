@@ -6,16 +6,14 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+. tests/unit/common.bash
 cache=${GOPRY_CACHE:-$top/.cache}
 bin=${OUTPUT:-.output}/tests/test_scale
 rc=0
 fail() { echo "FAIL $1: $2"; rc=1; }
 
 if [ ! -x "$bin" ] || [ -n "$(find user/allocs.c tests/unit/test_scale.c -newer "$bin")" ]; then
-	# The sanitizer build has its own target (OUTPUT alone picks no flags).
-	target=$bin
-	[[ "${OUTPUT:-}" == */asan ]] && target=asan
-	make --no-print-directory "$target" >&2 || { fail scale.build "make $target"; exit 1; }
+	build_test "$bin" || { fail scale.build "make $bin"; exit 1; }
 fi
 vers=()
 for d in "$cache"/go/1.*; do
