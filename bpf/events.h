@@ -48,6 +48,7 @@ enum gopry_read_base {
 	RB_REG,  /* off is added to register arg (enum gopry_reg) */
 	RB_READ, /* off is added to the (pointer) result of read number arg */
 	RB_BLOCK, /* off is an offset into the probe's block (see gopry_probe_spec) */
+	RB_VAL,   /* no read: the value is register arg + off */
 };
 
 /* A probe's block copy is shorter than this (bytes; a power of two). */
@@ -77,7 +78,7 @@ struct gopry_read {
  * before it drops. (Per hit it measured no faster on the test VM.)
  */
 #define GOPRY_SPEC_SMALL (1u << 2)
-#define GOPRY_SMALL_READS 6
+#define GOPRY_SMALL_READS 7
 #define GOPRY_MAX_STACK 128 /* a power of two: the BPF side masks indices */
 
 struct gopry_probe_spec {

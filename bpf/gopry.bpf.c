@@ -189,6 +189,12 @@ static __always_inline __u32 do_reads(const __u64 *regs,
 				continue;
 			addr = reads[arg] + off;
 			break;
+		case RB_VAL:
+			if (arg >= GOPRY_NREGS)
+				continue;
+			reads[i] = regs[arg & 0xf] + off;
+			ok |= 1u << i;
+			continue;
 		case RB_BLOCK: {
 			__u64 v = 0;
 			__u32 sz = rd->size;

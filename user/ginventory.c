@@ -186,6 +186,7 @@ int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 
 				continue;
 			}
 			st->alive++;
+			g.g = ptrs[k];
 			cb(ctx, &g);
 		}
 	}

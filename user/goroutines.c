@@ -24,7 +24,12 @@
  * proc.go:3476 ... go1.27.3 :4507): still on the exiting goroutine's stack,
  * R14 is that goroutine. Every goroutine that returns from its function or
  * calls runtime.Goexit passes there; coroutines end in coroexit (gdestroy
- * without goexit1): walks notice them gone ("lost").
+ * without goexit1): walks notice them gone ("lost"). The event carries only
+ * the g pointer: a g is reused (gfput/gfget) but never holds two live
+ * goroutines, and the ring orders a g's exit before its next creation, so
+ * the creation event's (g, goid) names the goroutine that exits. This spares
+ * the hit its read of the target's memory, the dearest part of the program
+ * (`make bench`, churn).
  *
  * Parks (--waits): the CALL runtime.mcall in runtime.gopark (mcall(park_m),
  * go1.19.8 proc.go:363, go1.21.13 :398, go1.22.12 :402, go1.23.5 :424,
@@ -169,6 +174,7 @@ static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
 	} else {
 		probes__note_unavailable(plan, "parent goroutines");
 	}
+	probes__set_read(&p->spec, RD_GC_G, RB_VAL, GR_RBX, 0, 8);
 
 	err = probes__add_call_site(plan, gb, PR_G_EXIT, "runtime.goexit1", "runtime.mcall", &p);
 	if (err || !p->emulated) {
@@ -177,9 +183,7 @@ static int goroutines_plan(struct gobin *gb, struct probe_plan *plan)
 		return err ? err : -ENOTSUP;
 	}
 	p->spec.flags |= GOPRY_SPEC_SMALL;
-	probes__set_read(&p->spec, RD_GX_GOID, RB_REG, GR_R14, lay->off[GF_G_GOID], 8);
-	probes__set_read(&p->spec, RD_GX_GOPC, RB_REG, GR_R14, lay->off[GF_G_GOPC], 8);
-	probes__set_read(&p->spec, RD_GX_STARTPC, RB_REG, GR_R14, lay->off[GF_G_STARTPC], 8);
+	probes__set_read(&p->spec, RD_GX_G, RB_VAL, GR_R14, 0, 8);
 
 	if (env.waits)
 		plan_waits(plan, gb);
@@ -341,16 +345,14 @@ static void goroutines_event(void *state, const struct gopry_event_probe *ev,
 	switch (p->role) {
 	case PR_G_CREATE:
 		if (ok(ev, RD_GC_GOID) && ok(ev, RD_GC_GOPC) && ok(ev, RD_GC_STARTPC))
-			gsites__created(st->sites, ev->reads[RD_GC_GOID],
+			gsites__created(st->sites, ev->reads[RD_GC_GOID], ev->reads[RD_GC_G],
 					ev->reads[RD_GC_GOPC] - bias,
 					ev->reads[RD_GC_STARTPC] - bias, ev->ts,
 					ok(ev, RD_GC_PARENT) ? ev->reads[RD_GC_PARENT] : 0);
 		break;
 	case PR_G_EXIT:
-		if (ok(ev, RD_GX_GOID) && ok(ev, RD_GX_GOPC) && ok(ev, RD_GX_STARTPC))
-			gsites__exited(st->sites, ev->reads[RD_GX_GOID],
-				       ev->reads[RD_GX_GOPC] - bias,
-				       ev->reads[RD_GX_STARTPC] - bias, ev->ts);
+		if (ok(ev, RD_GX_G))
+			gsites__exited(st->sites, ev->reads[RD_GX_G], ev->ts);
 		break;
 	case PR_G_PARK:
 		if (ok(ev, RD_GP_GOID) && ok(ev, RD_GP_GOPC) && ok(ev, RD_GP_STARTPC) &&

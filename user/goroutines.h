@@ -21,14 +21,17 @@ enum {
 	RD_GC_M,        /* go1.19: g0.m */
 	RD_GC_CURG,     /* go1.19: m.curg, the goroutine that ran the go statement */
 	RD_GC_PARENT,   /* newg.parentGoid (go1.21+) or g0.m.curg.goid */
+	RD_GC_G,        /* RBX itself (RB_VAL): the g the exit event names */
 	RD_GC__COUNT,
 };
 
-/* Read slots of PR_G_EXIT (off R14 = the exiting goroutine). */
+/*
+ * PR_G_EXIT reads no memory: its one slot is R14 itself (RB_VAL), the
+ * exiting g, which user space maps to the goid its creation (or a walk)
+ * put there. A user-memory read is the costliest part of a hit.
+ */
 enum {
-	RD_GX_GOID,
-	RD_GX_GOPC,
-	RD_GX_STARTPC,
+	RD_GX_G,
 	RD_GX__COUNT,
 };
 

@@ -38,7 +38,8 @@ static __u64 hist_mid(unsigned int i)
 
 /* One goroutine: alive (live table) or seen by a walk only (pending). */
 struct glive {
-	__u64 goid; /* 0: empty slot */
+	__u64 goid; /* the key; 0: empty slot */
+	__u64 g;    /* its g, 0 = not known */
 	__u64 create_ts;    /* 0: unknown (before the attach, or found by a walk) */
 	__u64 parked_since; /* first walk that saw it waiting on this reason */
 	__u32 site;
@@ -47,17 +48,123 @@ struct glive {
 	__u8 waitreason;
 };
 
+/*
+ * Which goroutine a g holds, for exit events (which name only the g). From
+ * the creation event, or from a walk: a walk's reading is valid only for
+ * exits after the walk began, since by the time it read the g an earlier
+ * occupant may have exited and the g been reused.
+ */
+struct gref {
+	__u64 g; /* the key */
+	__u64 goid;
+	__u64 since; /* 0: from the creation event; else the walk's start */
+};
+
+/*
+ * Open addressing with linear probing and no tombstones; each entry's first
+ * field is its non-zero __u64 key.
+ */
 struct gtable {
-	struct glive *v;
+	void *v;
+	size_t esz;
 	size_t cap, n; /* cap is a power of two */
 };
+
+static size_t hash64(__u64 x, size_t cap)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x & (cap - 1);
+}
+
+static void *gt_at(const struct gtable *t, size_t i)
+{
+	return (char *)t->v + i * t->esz;
+}
+
+static __u64 gt_key(const struct gtable *t, size_t i)
+{
+	return *(const __u64 *)gt_at(t, i);
+}
+
+static void *gt_find(const struct gtable *t, __u64 key)
+{
+	if (!t->cap || !key)
+		return NULL;
+	for (size_t i = hash64(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (gt_key(t, i) == key)
+			return gt_at(t, i);
+		if (!gt_key(t, i))
+			return NULL;
+	}
+}
+
+static int gt_grow(struct gtable *t)
+{
+	struct gtable nt = { .esz = t->esz, .cap = t->cap ? t->cap * 2 : 1024, .n = t->n };
+
+	nt.v = calloc(nt.cap, nt.esz);
+	if (!nt.v)
+		return -ENOMEM;
+	for (size_t k = 0; k < t->cap; k++) {
+		size_t i;
+
+		if (!gt_key(t, k))
+			continue;
+		for (i = hash64(gt_key(t, k), nt.cap); gt_key(&nt, i); i = (i + 1) & (nt.cap - 1))
+			;
+		memcpy(gt_at(&nt, i), gt_at(t, k), t->esz);
+	}
+	free(t->v);
+	*t = nt;
+	return 0;
+}
+
+/* A new zeroed entry for key (which must not be there), or NULL (no memory). */
+static void *gt_insert(struct gtable *t, __u64 key)
+{
+	size_t i;
+
+	if ((t->n + 1) * 4 > t->cap * 3 && gt_grow(t))
+		return NULL;
+	for (i = hash64(key, t->cap); gt_key(t, i); i = (i + 1) & (t->cap - 1))
+		;
+	memset(gt_at(t, i), 0, t->esz);
+	*(__u64 *)gt_at(t, i) = key;
+	t->n++;
+	return gt_at(t, i);
+}
+
+/* Deletion by backward shift. */
+static void gt_remove(struct gtable *t, void *e)
+{
+	size_t i = ((char *)e - (char *)t->v) / t->esz, j = i;
+
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & (t->cap - 1);
+		if (!gt_key(t, j))
+			break;
+		k = hash64(gt_key(t, j), t->cap);
+		/* Move j back to i unless its home k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		memcpy(gt_at(t, i), gt_at(t, j), t->esz);
+		i = j;
+	}
+	*(__u64 *)gt_at(t, i) = 0;
+	t->n--;
+}
 
 struct gsites {
 	gsite_namer namer;
 	void *namer_ctx;
 	__u64 start_ns;
-	struct gtable live, pending;
+	struct gtable live, pending; /* of struct glive, by goid */
 	struct gtable parked; /* --waits: create_ts = when it parked */
+	struct gtable refs;   /* of struct gref, by g */
 	size_t park_cap;
 	struct gsite **sites;
 	size_t nsites, sites_cap;
@@ -69,84 +176,13 @@ struct gsites {
 	struct gsites_stats st;
 };
 
-static size_t hash64(__u64 x, size_t cap)
+static struct glive *glive_insert(struct gtable *t, __u64 goid)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x & (cap - 1);
-}
+	struct glive *e = gt_insert(t, goid);
 
-static struct glive *gt_find(const struct gtable *t, __u64 goid)
-{
-	if (!t->cap || !goid)
-		return NULL;
-	for (size_t i = hash64(goid, t->cap);; i = (i + 1) & (t->cap - 1)) {
-		if (t->v[i].goid == goid)
-			return &t->v[i];
-		if (!t->v[i].goid)
-			return NULL;
-	}
-}
-
-static int gt_grow(struct gtable *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 1024;
-	struct glive *nv = calloc(ncap, sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	for (size_t k = 0; k < t->cap; k++) {
-		size_t i;
-
-		if (!t->v[k].goid)
-			continue;
-		for (i = hash64(t->v[k].goid, ncap); nv[i].goid; i = (i + 1) & (ncap - 1))
-			;
-		nv[i] = t->v[k];
-	}
-	free(t->v);
-	t->v = nv;
-	t->cap = ncap;
-	return 0;
-}
-
-/* A new zeroed entry for goid (which must not be there), or NULL (no memory). */
-static struct glive *gt_insert(struct gtable *t, __u64 goid)
-{
-	size_t i;
-
-	if ((t->n + 1) * 4 > t->cap * 3 && gt_grow(t))
-		return NULL;
-	for (i = hash64(goid, t->cap); t->v[i].goid; i = (i + 1) & (t->cap - 1))
-		;
-	memset(&t->v[i], 0, sizeof(t->v[i]));
-	t->v[i].goid = goid;
-	t->v[i].status = ~0u;
-	t->n++;
-	return &t->v[i];
-}
-
-/* Linear probing deletion by backward shift: no tombstones. */
-static void gt_remove(struct gtable *t, struct glive *e)
-{
-	size_t i = e - t->v, j = i;
-
-	for (;;) {
-		size_t k;
-
-		j = (j + 1) & (t->cap - 1);
-		if (!t->v[j].goid)
-			break;
-		k = hash64(t->v[j].goid, t->cap);
-		/* Move j back to i unless its home k lies cyclically in (i, j]. */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		t->v[i] = t->v[j];
-		i = j;
-	}
-	t->v[i].goid = 0;
-	t->n--;
+	if (e)
+		e->status = ~0u;
+	return e;
 }
 
 static size_t site_hash(__u64 gopc, __u64 startpc, size_t cap)
@@ -228,6 +264,8 @@ int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **ou
 	s->namer_ctx = ctx;
 	s->start_ns = start_ns;
 	s->park_cap = GSITES_PARK_CAP;
+	s->live.esz = s->pending.esz = s->parked.esz = sizeof(struct glive);
+	s->refs.esz = sizeof(struct gref);
 	*out = s;
 	return 0;
 }
@@ -247,6 +285,7 @@ void gsites__free(struct gsites *s)
 	free(s->live.v);
 	free(s->pending.v);
 	free(s->parked.v);
+	free(s->refs.v);
 	free(s);
 }
 
@@ -256,12 +295,40 @@ static void alive_changed(struct gsite *site)
 		site->min_alive = site->alive;
 }
 
-static void add_live(struct gsites *s, long idx, __u64 goid, __u64 create_ts)
+/*
+ * g holds goid from now on. since: 0 for a creation event, else the start of
+ * the walk that saw it (a walk never overrides what an event said).
+ */
+static void set_ref(struct gsites *s, __u64 g, __u64 goid, __u64 since)
 {
-	struct glive *e = gt_insert(&s->live, goid);
+	struct gref *r = gt_find(&s->refs, g);
+
+	if (r && since)
+		return;
+	if (!r)
+		r = gt_insert(&s->refs, g);
+	if (!r)
+		return;
+	r->goid = goid;
+	r->since = since;
+}
+
+/* goid is no longer alive: drop its g's reference unless the g moved on. */
+static void drop_ref(struct gsites *s, const struct glive *e)
+{
+	struct gref *r = gt_find(&s->refs, e->g);
+
+	if (r && r->goid == e->goid)
+		gt_remove(&s->refs, r);
+}
+
+static void add_live(struct gsites *s, long idx, __u64 goid, __u64 g, __u64 create_ts)
+{
+	struct glive *e = glive_insert(&s->live, goid);
 
 	if (!e)
 		return;
+	e->g = g;
 	e->site = idx;
 	e->create_ts = create_ts;
 	e->insert_walk = s->walk;
@@ -295,8 +362,8 @@ static void note_parent(struct gsites *s, struct gsite *site, __u64 parent)
 	site->parents[i].count = 1;
 }
 
-void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts,
-		     __u64 parent)
+void gsites__created(struct gsites *s, __u64 goid, __u64 g, __u64 gopc, __u64 startpc,
+		     __u64 ts, __u64 parent)
 {
 	struct glive *e;
 	long idx;
@@ -310,16 +377,18 @@ void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __
 	s->sites[idx]->created++;
 	note_parent(s, s->sites[idx], parent);
 	e = gt_find(&s->live, goid);
+	set_ref(s, g, goid, 0);
 	if (e) {
 		/* Already found by a walk that ran after it was created. */
 		s->st.dup_create++;
 		e->create_ts = ts;
+		e->g = g;
 		return;
 	}
 	e = gt_find(&s->pending, goid);
 	if (e)
 		gt_remove(&s->pending, e);
-	add_live(s, idx, goid, ts);
+	add_live(s, idx, goid, g, ts);
 }
 
 static void hist_add(struct gsite *site, __u64 v)
@@ -382,7 +451,7 @@ void gsites__parked(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u
 		/* Its run event was lost (or never came): this park starts afresh. */
 		s->st.park_reparked++;
 	} else {
-		if (s->parked.n >= s->park_cap || !(e = gt_insert(&s->parked, goid))) {
+		if (s->parked.n >= s->park_cap || !(e = glive_insert(&s->parked, goid))) {
 			s->st.park_drops++;
 			return;
 		}
@@ -422,15 +491,25 @@ __u64 gsites__park_pct(const struct gsite_park *p, double pct)
 	return hist_pct(p->hist, p->count, p->max_ns, pct);
 }
 
-void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts)
+void gsites__exited(struct gsites *s, __u64 g, __u64 ts)
 {
+	struct gref *r = gt_find(&s->refs, g);
 	struct glive *e;
 	struct gsite *site;
-	long idx;
+	__u64 goid;
 
-	if (!goid)
-		return;
 	s->st.events_exit++;
+	/*
+	 * No creation seen and no walk before it that saw the g: created
+	 * before the attach and gone before the first walk read it, which
+	 * therefore did not count it alive either.
+	 */
+	if (!r || (r->since && ts < r->since)) {
+		s->st.unknown_exit++;
+		return;
+	}
+	goid = r->goid;
+	gt_remove(&s->refs, r);
 	e = gt_find(&s->pending, goid);
 	if (e)
 		gt_remove(&s->pending, e);
@@ -440,11 +519,7 @@ void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u
 		gt_remove(&s->parked, e);
 	e = gt_find(&s->live, goid);
 	if (!e) {
-		/* Created before the attach and gone before the first walk. */
 		s->st.unknown_exit++;
-		idx = site_get(s, gopc, startpc);
-		if (idx >= 0)
-			s->sites[idx]->exited++;
 		return;
 	}
 	site = s->sites[e->site];
@@ -497,6 +572,9 @@ void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
 	if (e) {
 		note_state(e, g, s->walk_ts);
 		e->last_walk = s->walk;
+		if (!e->g)
+			e->g = g->g;
+		set_ref(s, g->g, g->goid, s->walk_ts);
 		return;
 	}
 	idx = site_get(s, g->gopc, g->startpc);
@@ -506,7 +584,7 @@ void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
 	if (!s->initial && (!e || e->last_walk + 1 != s->walk)) {
 		/* Seen once: its creation event may still be in the ring buffer. */
 		if (!e)
-			e = gt_insert(&s->pending, g->goid);
+			e = glive_insert(&s->pending, g->goid);
 		if (e) {
 			e->site = idx;
 			e->last_walk = s->walk;
@@ -515,10 +593,11 @@ void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
 	}
 	if (e)
 		gt_remove(&s->pending, e);
-	add_live(s, idx, g->goid, 0);
+	add_live(s, idx, g->goid, g->g, 0);
 	e = gt_find(&s->live, g->goid);
 	if (!e)
 		return;
+	set_ref(s, g->g, g->goid, s->walk_ts);
 	if (s->initial) {
 		s->sites[idx]->at_attach++;
 	} else {
@@ -543,7 +622,7 @@ static void refresh(struct gsites *s, __u64 threshold_ns)
 		site->oldest_before_attach = false;
 	}
 	for (size_t k = 0; k < s->live.cap; k++) {
-		struct glive *e = &s->live.v[k];
+		struct glive *e = gt_at(&s->live, k);
 		struct gsite *site;
 
 		if (!e->goid)
@@ -593,7 +672,7 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 	if (complete && s->live.n)
 		gone = calloc(s->live.n, sizeof(*gone));
 	for (size_t k = 0; gone && k < s->live.cap; k++) {
-		struct glive *e = &s->live.v[k];
+		struct glive *e = gt_at(&s->live, k);
 
 		/* Not seen, and in the table since before this walk began. */
 		if (e->goid && e->last_walk != s->walk && e->insert_walk < s->walk &&
@@ -609,6 +688,7 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 		if (site->alive)
 			site->alive--;
 		alive_changed(site);
+		drop_ref(s, e);
 		gt_remove(&s->live, e);
 	}
 	free(gone);
@@ -617,9 +697,12 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 	ngone = 0;
 	if (s->pending.n)
 		gone = calloc(s->pending.n, sizeof(*gone));
-	for (size_t k = 0; gone && k < s->pending.cap; k++)
-		if (s->pending.v[k].goid && s->pending.v[k].last_walk != s->walk)
-			gone[ngone++] = s->pending.v[k].goid;
+	for (size_t k = 0; gone && k < s->pending.cap; k++) {
+		const struct glive *e = gt_at(&s->pending, k);
+
+		if (e->goid && e->last_walk != s->walk)
+			gone[ngone++] = e->goid;
+	}
 	for (size_t i = 0; i < ngone; i++)
 		gt_remove(&s->pending, gt_find(&s->pending, gone[i]));
 	free(gone);

@@ -99,11 +99,17 @@ typedef int (*gsite_namer)(void *ctx, struct gsite *s);
 int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **out);
 void gsites__free(struct gsites *s);
 
-/* A creation event (parent: the creating goroutine's goid, 0 = unknown). */
-void gsites__created(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts,
-		     __u64 parent);
-/* An exit event. */
-void gsites__exited(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u64 ts);
+/*
+ * A creation event: goroutine goid now holds g (parent: the creating
+ * goroutine's goid, 0 = unknown).
+ */
+void gsites__created(struct gsites *s, __u64 goid, __u64 g, __u64 gopc, __u64 startpc,
+		     __u64 ts, __u64 parent);
+/*
+ * An exit event: the goroutine in g ends. Events must come in the order
+ * they happened for each g (the ring buffer's), walks in between.
+ */
+void gsites__exited(struct gsites *s, __u64 g, __u64 ts);
 
 /*
  * --waits: goroutine goid (of site gopc/startpc) parks on waitReason reason
@@ -128,6 +134,7 @@ size_t gsites__parked_count(const struct gsites *s);
  * lost) and remove one two complete walks in a row did not see.
  */
 struct gsite_g {
+	__u64 g; /* its address */
 	__u64 goid, gopc, startpc, waitsince;
 	__u32 status;  /* without GS_SCAN */
 	__u8 waitreason;
@@ -154,6 +161,7 @@ size_t gsites__leaks(struct gsites *s, __u64 now, struct gsite_leak *out, size_t
 
 /* Walk stats for diagnostics. */
 struct gsites_stats {
+	/* unknown_exit: of goroutines neither a creation nor a walk saw */
 	__u64 events_create, events_exit, dup_create, unknown_exit;
 	__u64 invalid; /* events or walk entries whose start PC is in no function */
 	__u64 walks, discovered, lost;

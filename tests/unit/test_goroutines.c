@@ -43,6 +43,9 @@ static int namer(void *ctx, struct gsite *s)
 	return 0;
 }
 
+/* A goroutine's g address in these tests (gs are 0x200 apart, as no real ones). */
+#define GP(goid) (0xc000000000ull + (__u64)(goid) * 0x200)
+
 static struct gsite *site(struct gsites *s, __u64 gopc)
 {
 	for (size_t i = 0; i < gsites__count(s); i++)
@@ -53,7 +56,7 @@ static struct gsite *site(struct gsites *s, __u64 gopc)
 
 static void seen(struct gsites *s, __u64 goid, __u64 gopc, __u32 status, __u8 wr)
 {
-	struct gsite_g g = { .goid = goid, .gopc = gopc, .startpc = gopc + 1, .status = status,
+	struct gsite_g g = { .g = GP(goid), .goid = goid, .gopc = gopc, .startpc = gopc + 1, .status = status,
 			     .waitreason = wr };
 
 	gsites__walk_seen(s, &g);
@@ -68,9 +71,9 @@ static void test_counts_and_lifetimes(void)
 	gsites__new(namer, NULL, 0, &s);
 	/* 1000 goroutines living 1..1000 ms. */
 	for (__u64 i = 1; i <= 1000; i++)
-		gsites__created(s, 100 + i, PC_SHORT, PC_SHORT + 1, i * SEC, 0);
+		gsites__created(s, 100 + i, GP(100 + i), PC_SHORT, PC_SHORT + 1, i * SEC, 0);
 	for (__u64 i = 1; i <= 1000; i++)
-		gsites__exited(s, 100 + i, PC_SHORT, PC_SHORT + 1, i * SEC + i * MS);
+		gsites__exited(s, GP(100 + i), i * SEC + i * MS);
 	sh = site(s, PC_SHORT);
 	CHECK("counts", sh && sh->created == 1000 && sh->exited == 1000 && sh->alive == 0,
 	      "%llu/%llu/%llu", sh ? (unsigned long long)sh->created : 0,
@@ -84,8 +87,8 @@ static void test_counts_and_lifetimes(void)
 	CHECK("max", sh && sh->lifetime_max == 1000 * MS, "%llu",
 	      (unsigned long long)sh->lifetime_max);
 	/* Small values are exact. */
-	gsites__created(s, 5000, PC_MAIN, PC_MAIN + 1, 10, 0);
-	gsites__exited(s, 5000, PC_MAIN, PC_MAIN + 1, 47);
+	gsites__created(s, 5000, GP(5000), PC_MAIN, PC_MAIN + 1, 10, 0);
+	gsites__exited(s, GP(5000), 47);
 	CHECK("exact_small", gsites__lifetime_pct(site(s, PC_MAIN), 50) == 37, "%llu",
 	      (unsigned long long)gsites__lifetime_pct(site(s, PC_MAIN), 50));
 	gsites__totals(s, false, &alive, &created, &exited);
@@ -97,13 +100,15 @@ static void test_counts_and_lifetimes(void)
 		struct gsites_stats st;
 		size_t nsites = gsites__count(s);
 
-		gsites__created(s, 9000, PC_SHORT, PC_JUNK, 50, 0);
-		gsites__exited(s, 9000, PC_SHORT, PC_JUNK, 60);
+		gsites__created(s, 9000, GP(9000), PC_SHORT, PC_JUNK, 50, 0);
+		gsites__exited(s, GP(9000), 60);
 		gsites__stats(s, &st);
 		gsites__totals(s, false, &alive, &created, &exited);
 		CHECK("junk_no_site", gsites__count(s) == nsites && created == 1001 && alive == 0,
 		      "%zu sites, %llu created", gsites__count(s), (unsigned long long)created);
-		CHECK("junk_counted", st.invalid == 2, "%llu", (unsigned long long)st.invalid);
+		/* Its exit names a g no creation event filled: not counted either. */
+		CHECK("junk_counted", st.invalid == 1 && st.unknown_exit == 1, "%llu %llu",
+		      (unsigned long long)st.invalid, (unsigned long long)st.unknown_exit);
 	}
 	gsites__free(s);
 }
@@ -122,13 +127,17 @@ static void test_walks(void)
 	seen(s, 4, PC_SYS, GS_WAITING, 2);
 	seen(s, 10, PC_SHORT, GS_RUNNING, 0); /* created after the attach, event queued */
 	gsites__walk_end(s, true, SEC / 2);
-	/* The queued events: creation of 10 (dedupe), exit of 11 (never seen). */
-	gsites__created(s, 10, PC_SHORT, PC_SHORT + 1, SEC / 2, 0);
-	gsites__exited(s, 11, PC_SHORT, PC_SHORT + 1, SEC);
-	gsites__exited(s, 10, PC_SHORT, PC_SHORT + 1, SEC);
+	/*
+	 * The queued events: creation of 10 (dedupe), exit of 11 (created
+	 * before the attach, gone before the walk: counted nowhere, as it is
+	 * not among the alive at attach either).
+	 */
+	gsites__created(s, 10, GP(10), PC_SHORT, PC_SHORT + 1, SEC / 2, 0);
+	gsites__exited(s, GP(11), SEC);
+	gsites__exited(s, GP(10), SEC);
 	gsites__totals(s, false, &alive, &created, &exited);
 	gsites__totals(s, true, &salive, &sc, &se);
-	CHECK("inventory", alive == 3 && created == 1 && exited == 2 && salive == 1,
+	CHECK("inventory", alive == 3 && created == 1 && exited == 1 && salive == 1,
 	      "alive %llu created %llu exited %llu system %llu", (unsigned long long)alive,
 	      (unsigned long long)created, (unsigned long long)exited,
 	      (unsigned long long)salive);
@@ -237,15 +246,17 @@ static void test_leaks(void)
 		/* 10 more leaked per interval; short ones come and go; system ones grow. */
 		for (int i = 0; i < 10; i++) {
 			alive[nalive] = goid, alive_pc[nalive++] = PC_LEAK;
-			gsites__created(s, goid++, PC_LEAK, PC_LEAK + 1, w * SEC - SEC / 2, 0);
+			gsites__created(s, goid, GP(goid), PC_LEAK, PC_LEAK + 1, w * SEC - SEC / 2, 0);
+			goid++;
 		}
 		for (int i = 0; i < 10; i++) {
-			gsites__created(s, goid, PC_SHORT, PC_SHORT + 1, w * SEC - SEC / 2, 0);
-			gsites__exited(s, goid++, PC_SHORT, PC_SHORT + 1, w * SEC - SEC / 4);
+			gsites__created(s, goid, GP(goid), PC_SHORT, PC_SHORT + 1, w * SEC - SEC / 2, 0);
+			gsites__exited(s, GP(goid++), w * SEC - SEC / 4);
 		}
 		for (int i = 0; i < 2; i++) {
 			alive[nalive] = goid, alive_pc[nalive++] = PC_SYS;
-			gsites__created(s, goid++, PC_SYS, PC_SYS + 1, w * SEC - SEC / 2, 0);
+			gsites__created(s, goid, GP(goid), PC_SYS, PC_SYS + 1, w * SEC - SEC / 2, 0);
+			goid++;
 		}
 		gsites__walk_begin(s, w * SEC, false);
 		for (size_t i = 0; i < nalive; i++)
@@ -300,14 +311,14 @@ static void test_parents(void)
 	struct gsite *sh, *lk;
 
 	gsites__new(namer, NULL, 0, &s);
-	gsites__created(s, 1, PC_MAIN, PC_MAIN + 1, SEC, 0);
+	gsites__created(s, 1, GP(1), PC_MAIN, PC_MAIN + 1, SEC, 0);
 	/* main (goid 1) creates 10 short ones, one of which creates 3 leaking ones. */
 	for (__u64 g = 10; g < 20; g++)
-		gsites__created(s, g, PC_SHORT, PC_SHORT + 1, 2 * SEC, 1);
+		gsites__created(s, g, GP(g), PC_SHORT, PC_SHORT + 1, 2 * SEC, 1);
 	for (__u64 g = 100; g < 103; g++)
-		gsites__created(s, g, PC_LEAK, PC_LEAK + 1, 3 * SEC, 15);
+		gsites__created(s, g, GP(g), PC_LEAK, PC_LEAK + 1, 3 * SEC, 15);
 	/* A creator that is not (or no longer) known. */
-	gsites__created(s, 200, PC_LEAK, PC_LEAK + 1, 3 * SEC, 999);
+	gsites__created(s, 200, GP(200), PC_LEAK, PC_LEAK + 1, 3 * SEC, 999);
 	sh = site(s, PC_SHORT);
 	lk = site(s, PC_LEAK);
 	CHECK("parent_short", sh && sh->parents[0].site == site(s, PC_MAIN) &&
@@ -361,8 +372,8 @@ static void test_parks(void)
 	gsites__stats(s, &st);
 	CHECK("park_cap", gsites__parked_count(s) == 10 && st.park_drops == 10, "%zu %llu",
 	      gsites__parked_count(s), (unsigned long long)st.park_drops);
-	gsites__created(s, 500, PC_LEAK, PC_LEAK + 1, 3 * SEC, 0);
-	gsites__exited(s, 500, PC_LEAK, PC_LEAK + 1, 4 * SEC);
+	gsites__created(s, 500, GP(500), PC_LEAK, PC_LEAK + 1, 3 * SEC, 0);
+	gsites__exited(s, GP(500), 4 * SEC);
 	gsites__ran(s, 500, 5 * SEC);
 	CHECK("park_exit", gsites__parked_count(s) == 9 && !site(s, PC_LEAK)->park[14].count,
 	      "%zu %llu", gsites__parked_count(s),
@@ -374,8 +385,77 @@ static void test_parks(void)
 	gsites__free(s);
 }
 
+/* Exit events name only the g; which goroutine it held comes from creations and walks. */
+static void test_exit_by_g(void)
+{
+	struct gsites_stats st;
+	struct gsites *s;
+	struct gsite *sh;
+	__u64 alive, created, exited;
+
+	gsites__new(namer, NULL, 0, &s);
+	/* One g reused: goid 1 lives 1 s in it, then goid 2 lives 2 s. */
+	gsites__created(s, 1, GP(1), PC_SHORT, PC_SHORT + 1, 1 * SEC, 0);
+	gsites__exited(s, GP(1), 2 * SEC);
+	gsites__created(s, 2, GP(1), PC_SHORT, PC_SHORT + 1, 3 * SEC, 0);
+	gsites__exited(s, GP(1), 5 * SEC);
+	sh = site(s, PC_SHORT);
+	CHECK("reuse", sh && sh->exited == 2 && sh->alive == 0 && sh->nlifetimes == 2 &&
+		       sh->lifetime_max == 2 * SEC,
+	      "exited %llu alive %llu lifetimes %llu max %llu", sh ? (unsigned long long)sh->exited : 0,
+	      sh ? (unsigned long long)sh->alive : 0, sh ? (unsigned long long)sh->nlifetimes : 0,
+	      sh ? (unsigned long long)sh->lifetime_max : 0);
+
+	/*
+	 * The walk at 10 s finds goid 30 in g 30. An exit of that g stamped
+	 * before the walk was an earlier occupant's; one after ends goid 30.
+	 */
+	gsites__walk_begin(s, 10 * SEC, true);
+	seen(s, 30, PC_LEAK, GS_WAITING, 14);
+	gsites__walk_end(s, true, SEC);
+	gsites__exited(s, GP(30), 9 * SEC);
+	gsites__stats(s, &st);
+	CHECK("walk_ref_not_before", site(s, PC_LEAK)->alive == 1 && st.unknown_exit == 1,
+	      "alive %llu unknown %llu", (unsigned long long)site(s, PC_LEAK)->alive,
+	      (unsigned long long)st.unknown_exit);
+	gsites__exited(s, GP(30), 11 * SEC);
+	CHECK("walk_ref_after", site(s, PC_LEAK)->alive == 0 && site(s, PC_LEAK)->exited == 1 &&
+					site(s, PC_LEAK)->nlifetimes == 0,
+	      "alive %llu exited %llu", (unsigned long long)site(s, PC_LEAK)->alive,
+	      (unsigned long long)site(s, PC_LEAK)->exited);
+
+	/*
+	 * A walk that sees a g's next occupant (goid 41) before the events of
+	 * 40's exit and 41's creation are read does not rename the g.
+	 */
+	gsites__created(s, 40, GP(40), PC_MAIN, PC_MAIN + 1, 20 * SEC, 0);
+	gsites__walk_begin(s, 22 * SEC, false);
+	{
+		struct gsite_g next = { .g = GP(40), .goid = 41, .gopc = PC_MAIN,
+					.startpc = PC_MAIN + 1, .status = GS_RUNNING };
+
+		gsites__walk_seen(s, &next);
+	}
+	gsites__walk_end(s, true, SEC);
+	gsites__exited(s, GP(40), 21 * SEC);
+	gsites__created(s, 41, GP(40), PC_MAIN, PC_MAIN + 1, 21 * SEC + 1, 0);
+	CHECK("walk_no_rename", site(s, PC_MAIN)->exited == 1 && site(s, PC_MAIN)->alive == 1 &&
+					site(s, PC_MAIN)->lifetime_max == SEC,
+	      "exited %llu alive %llu max %llu", (unsigned long long)site(s, PC_MAIN)->exited,
+	      (unsigned long long)site(s, PC_MAIN)->alive,
+	      (unsigned long long)site(s, PC_MAIN)->lifetime_max);
+	gsites__exited(s, GP(40), 23 * SEC);
+	gsites__totals(s, false, &alive, &created, &exited);
+	CHECK("by_g_totals", alive == 0 && created == 4 && exited == 5 && gsites__live_count(s) == 0,
+	      "alive %llu created %llu exited %llu live %llu", (unsigned long long)alive,
+	      (unsigned long long)created, (unsigned long long)exited,
+	      (unsigned long long)gsites__live_count(s));
+	gsites__free(s);
+}
+
 int main(void)
 {
+	test_exit_by_g();
 	test_counts_and_lifetimes();
 	test_walks();
 	test_leaks();
