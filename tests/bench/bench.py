@@ -17,8 +17,10 @@ taken while it is well above 1 on this 2-CPU machine are noise.
             vs the same probes with GOPRY_PROGRAM=floor (the program returns
             at once: the emulated-trap floor at the very same sites) vs
             GOPRY_PLACEMENT=entry (naive, single-stepped function entries);
-            ns per goroutine, per probe hit, the BPF program's share
-            (kernel.bpf_stats_enabled), and the ratio of each to the floor
+            the workload on CPU 0 (GOMAXPROCS=1), gopry on CPU 1; at least 9
+            rounds. ns per goroutine, per probe hit, the ratio of each to the
+            floor per round (BPF stats off), the BPF program's share from two
+            more rounds with stats on
   alloc     allocation-heavy with many GCs: none vs gopry, ns/op
   agent     gopry's own CPU by event rate: /proc/PID/task/*/schedstat from
             its attach record to the end of the workload, cross-checked by
@@ -215,12 +217,17 @@ def bench_http(ver, rounds, secs, rate):
     return res
 
 
-def run_work(binary, args, cfg, env=None):
+def run_work(binary, args, cfg, env=None, split=False):
     """benchwork under cfg (None, or gopry's extra flags); returns its JSON,
-    gopry's summary and the BPF program's (run_time_ns, run_cnt) delta."""
-    w = subprocess.Popen([binary, "-wait"] + args, stdout=subprocess.PIPE, text=True)
+    gopry's summary and the BPF program's (run_time_ns, run_cnt) delta.
+    split: the workload on CPU 0 with GOMAXPROCS=1, gopry on CPU 1, so that
+    what the target pays is the probes' cost, not gopry's draining competing
+    for its CPUs (bench_agent measures that apart)."""
+    w = subprocess.Popen(pin(0 if split else None) + [binary, "-wait"] + args,
+                         stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, GOMAXPROCS="1") if split else None)
     w.stdout.readline()
-    g = attach(w.pid, cfg, env) if cfg is not None else None
+    g = attach(w.pid, cfg, env, cpu=1 if split else None) if cfg is not None else None
     st0 = prog_stats(g.pid) if g else (0, 0)
     w.send_signal(signal.SIGUSR1)
     out = json.loads(w.stdout.readline())
@@ -280,49 +287,65 @@ def check_placement(binary):
 
 
 def bench_churn(ver, rounds, n):
-    """Per-goroutine and per-probe-hit cost of emulated vs naive placement."""
+    """Per-goroutine and per-probe-hit cost of emulated vs naive placement.
+
+    The ratio to the floor comes from rounds with BPF stats off (their two
+    clock reads per run would be added to both programs alike) and is taken
+    per round, each round running every configuration back to back: the
+    added cost of one configuration over the untraced run of the same round,
+    divided by the floor's. The BPF program's own time per hit comes from
+    further rounds with stats on."""
     binary = build(ver, "benchwork")
     check_placement(binary)
     cfgs = {"none": (None, None), "floor": (["--goroutines"], FLOOR),
             "emulated": (["--goroutines"], None), "naive": (["--goroutines"], NAIVE)}
+    args = ["-mode", "churn", "-n", str(n)]
     rows = {c: {"ns": [], "prog_ns_hit": [], "hits_per_g": []} for c in cfgs}
     note_load("before churn")
-    # Program time per hit needs bpf stats, on for both gopry configurations alike.
+    for order in rotations(list(cfgs), rounds):
+        for cfg in order:
+            out, _, _ = run_work(binary, args, *cfgs[cfg], split=True)
+            rows[cfg]["ns"].append(out["ns_per_op"])
+            log(f"churn {cfg}: {out['ns_per_op']:.0f} ns/goroutine")
     with BpfStats():
-        for order in rotations(list(cfgs), rounds):
+        for order in rotations([c for c in cfgs if c != "none"], 2):
             for cfg in order:
-                out, s, (rt, rc) = run_work(binary, ["-mode", "churn", "-n", str(n)], *cfgs[cfg])
-                rows[cfg]["ns"].append(out["ns_per_op"])
-                if s:
-                    rows[cfg]["prog_ns_hit"].append(rt / max(1, rc))
-                    rows[cfg]["hits_per_g"].append(rc / n)
-                log(f"churn {cfg}: {out['ns_per_op']:.0f} ns/goroutine, "
-                    f"{rc} hits, {rt / max(1, rc):.0f} ns program/hit")
-    base = med(rows["none"]["ns"])
-    print(f"\n## Goroutine churn ({n} goroutines, {rounds} rounds): floor, emulated, naive placement")
-    print("| config | ns/goroutine (median) | ratio | added ns/goroutine | probe hits/goroutine "
-          "| added ns/hit | BPF program ns/hit | trap + rest ns/hit | per hit ÷ emulated floor "
-          "| rounds ns/goroutine |")
-    print("|---" * 10 + "|")
-    fl = rows["floor"]
-    floor = (med(fl["ns"]) - base) / med(fl["hits_per_g"])
+                _, _, (rt, rc) = run_work(binary, args, *cfgs[cfg], split=True)
+                rows[cfg]["prog_ns_hit"].append(rt / max(1, rc))
+                rows[cfg]["hits_per_g"].append(rc / n)
+                log(f"churn {cfg} (bpf stats on): {rc} hits, {rt / max(1, rc):.0f} ns "
+                    "program/hit")
+    none = rows["none"]["ns"]
+    base = med(none)
+    print(f"\n## Goroutine churn ({n} goroutines; workload on CPU 0 with GOMAXPROCS=1, gopry "
+          f"on CPU 1; {rounds} rounds, BPF stats off; program time from 2 more rounds with "
+          "stats on): floor, emulated, naive placement")
+    print("| config | ns/goroutine (median) | added ns/goroutine | probe hits/goroutine "
+          "| added ns/hit | BPF program ns/hit | per hit ÷ floor (median of rounds) "
+          "| per-round ratios | rounds ns/goroutine |")
+    print("|---" * 9 + "|")
+    fl = rows["floor"]["ns"]
+    floor = (med(fl) - base) / med(rows["floor"]["hits_per_g"])
     res = {"rows": rows, "floor_ns": floor}
     for cfg, r in rows.items():
         m = med(r["ns"])
-        line = f"| {cfg} | {m:.0f} | {m / base:.2f} | "
+        line = f"| {cfg} | {m:.0f} | "
         if cfg == "none":
             line += "— | — | — | — | — | — | "
         else:
             hits = med(r["hits_per_g"])
-            per_hit = (m - base) / hits
-            prog = med(r["prog_ns_hit"])
-            line += (f"{m - base:.0f} | {hits:.2f} | {per_hit:.0f} | {prog:.0f} | "
-                     f"{per_hit - prog:.0f} | {per_hit / floor:.2f} | ")
-            res[cfg] = {"added_ns": m - base, "per_hit_ns": per_hit, "prog_ns": prog}
+            ratios = sorted((v - b) / (f - b) for v, b, f in zip(r["ns"], none, fl) if f > b)
+            res[cfg] = {"added_ns": m - base, "per_hit_ns": (m - base) / hits,
+                        "prog_ns": med(r["prog_ns_hit"]), "ratio": med(ratios),
+                        "ratios": ratios}
+            line += (f"{m - base:.0f} | {hits:.2f} | {(m - base) / hits:.0f} | "
+                     f"{med(r['prog_ns_hit']):.0f} | {med(ratios):.2f} | "
+                     + ", ".join(f"{x:.2f}" for x in ratios) + " | ")
         print(line + ", ".join(f"{v:.0f}" for v in r["ns"]) + " |")
     print(f"emulated-trap floor (the same probes, a program that returns at once): {floor:.0f} "
           f"ns/hit; budget (issue 3): emulated <= 1.3x floor per hit: "
-          f"{res['emulated']['per_hit_ns'] / floor:.2f}x; naive/emulated per goroutine: "
+          f"{res['emulated']['ratio']:.2f}x (rounds {res['emulated']['ratios'][0]:.2f}-"
+          f"{res['emulated']['ratios'][-1]:.2f}); naive/emulated per goroutine: "
           f"{res['naive']['added_ns'] / res['emulated']['added_ns']:.1f}x")
     note_load("after churn")
     sys.stdout.flush()
@@ -472,7 +495,7 @@ def main():
     if "http" in only:
         res["http"] = bench_http(a.go, a.rounds, a.secs, a.rate)
     if "churn" in only:
-        res["churn"] = bench_churn(a.go, a.rounds, 200000)
+        res["churn"] = bench_churn(a.go, max(a.rounds, 9), 200000)
     if "alloc" in only:
         res["alloc"] = bench_work(a.go, a.rounds, "Allocation-heavy (5M allocations), ns/op",
                                   ["-mode", "alloc", "-n", "5000000"],

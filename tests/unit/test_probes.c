@@ -23,13 +23,16 @@ int main(void)
 	probes__set_read(&s, 2, RB_REG, GR_RBX, 304, 8);
 	probes__set_read(&s, 3, RB_REG, GR_RBX, 280, 8);
 	probes__set_read(&s, 4, RB_ABS, 0, 0x500000, 4);
+	probes__set_read(&s, 6, RB_VAL, GR_RBX, 0, 8); /* the g itself, no read */
 	probes__coalesce(&s);
 	check("block covers the span", s.block_reg == GR_RBX && s.block_off == 152 &&
 					       s.block_len == 304 + 8 - 152);
 	check("reads rebased", s.reads[0].base == RB_BLOCK && s.reads[0].off == 0 &&
 				       s.reads[2].base == RB_BLOCK && s.reads[2].off == 152 &&
 				       s.reads[3].off == 128);
-	check("other bases untouched", s.reads[4].base == RB_ABS && s.reads[4].off == 0x500000);
+	check("other bases untouched", s.reads[4].base == RB_ABS && s.reads[4].off == 0x500000 &&
+					       s.reads[6].base == RB_VAL && s.reads[6].off == 0 &&
+					       s.nreads == 7);
 
 	/* Too far apart for one block: left as they are. */
 	memset(&s, 0, sizeof(s));
