@@ -2,12 +2,14 @@
 # decode.c against `go tool objdump`, for every cached toolchain (tests/build-go.sh):
 # instruction boundaries, the end of the stack-check prologue, and (as INFO
 # lines) what a uprobe right after the prologue lands on. Also a sweep over
-# every runtime.* function of each binary. Needs .output/tests/test_decode.
+# every runtime.* function of each binary. Builds .output/tests/test_decode.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${GOPRY_CACHE:-$top/.cache}
-test_bin=${OUTPUT:-$top/.output}/tests/test_decode
-[ -x "$test_bin" ] || { echo "FAIL decode.sh: no $test_bin (make $test_bin)"; exit 1; }
+cd "$top"
+. tests/unit/common.bash
+test_bin=${OUTPUT:-.output}/tests/test_decode
+build_test "$test_bin" || { echo "FAIL decode.build: make $test_bin"; exit 1; }
+cached_toolchains || { echo "FAIL decode.toolchains: none in $cache/go"; exit 1; }
 
 funcs=(
 	'runtime.(*gcCPULimiterState).startGCTransition'
@@ -35,9 +37,8 @@ to_list() {
 
 rc=0
 "$test_bin" || rc=1
-for dir in "$cache"/go/1.*; do
-	v=${dir##*/}
-	go=$dir/usr/lib/go-$v/bin/go
+for v in "${vers[@]}"; do
+	go=$(goroot "$v")/bin/go
 	bin=$("$top/tests/build-go.sh" "$v" default hello) || { echo "FAIL decode.$v.build"; rc=1; continue; }
 	"$go" tool objdump -s "^($re)\$" "$bin" | to_list >"$tmp/f.$v"
 	# every listed function must be in the dump (else the test would pass vacuously)

@@ -8,7 +8,6 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . tests/unit/common.bash
-cache=${GOPRY_CACHE:-$top/.cache}
 out=${OUTPUT:-.output}
 bin=$out/tests/test_gobin
 fails=0
@@ -16,17 +15,8 @@ fails=0
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 
-if [ ! -x "$bin" ] || [ -n "$(find user/gobin.c user/elfimg.c user/pclntab.c user/buildinfo.c \
-	user/godwarf.c tests/unit/test_gobin.c -newer "$bin" 2>/dev/null)" ]; then
-	build_test "$bin" || { fail build "make $bin"; exit 1; }
-fi
-
-vers=()
-for d in "$cache"/go/1.*; do
-	[ -x "$d/usr/lib/go-${d##*/}/bin/go" ] && vers+=("${d##*/}")
-done
-[ ${#vers[@]} -gt 0 ] || { fail toolchains "none in $cache/go"; exit 1; }
-IFS=$'\n' vers=($(printf '%s\n' "${vers[@]}" | sort -V)); unset IFS
+build_test "$bin" || { fail build "make $bin"; exit 1; }
+cached_toolchains || { fail toolchains "none in $cache/go"; exit 1; }
 
 # Reference outputs of a Go tool, regenerated when the binary is newer.
 ref() { # ref FILE BINARY CMD...
@@ -38,10 +28,10 @@ ref() { # ref FILE BINARY CMD...
 	fi
 }
 
-newest="$cache/go/${vers[-1]}/usr/lib/go-${vers[-1]}/bin/go"
+newest="$(goroot "${vers[-1]}")/bin/go"
 declare -A built
 for v in "${vers[@]}"; do
-	go="$cache/go/$v/usr/lib/go-$v/bin/go"
+	go="$(goroot "$v")/bin/go"
 	for m in default stripped pie cgo; do
 		b=$(tests/build-go.sh "$v" "$m" hello 2>/dev/null) || { fail "go$v/$m/build" "build-go.sh"; continue; }
 		built[$v/$m]=$b

@@ -8,24 +8,14 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . tests/unit/common.bash
-cache=${GOPRY_CACHE:-$top/.cache}
 out=${OUTPUT:-.output}
 bin=$out/tests/test_inline
 fails=0
 
 fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 
-if [ ! -x "$bin" ] || [ -n "$(find user/gobin.c user/pclntab.c user/elfimg.c \
-	tests/unit/test_inline.c -newer "$bin" 2>/dev/null)" ]; then
-	build_test "$bin" || { fail build "make $bin"; exit 1; }
-fi
-
-vers=()
-for d in "$cache"/go/1.*; do
-	[ -x "$d/usr/lib/go-${d##*/}/bin/go" ] && vers+=("${d##*/}")
-done
-[ ${#vers[@]} -gt 0 ] || { fail toolchains "none in $cache/go"; exit 1; }
-IFS=$'\n' vers=($(printf '%s\n' "${vers[@]}" | sort -V)); unset IFS
+build_test "$bin" || { fail build "make $bin"; exit 1; }
+cached_toolchains || { fail toolchains "none in $cache/go"; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -7,25 +7,19 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . tests/unit/common.bash
-cache=${GOPRY_CACHE:-$top/.cache}
 bin=${OUTPUT:-.output}/tests/test_pprof
 rc=0
 fail() { echo "FAIL $1: $2"; rc=1; }
 
-if [ ! -x "$bin" ] || [ -n "$(find user/pprof.c tests/unit/test_pprof.c -newer "$bin")" ]; then
-	build_test "$bin" || { fail pprof.build "make $bin"; exit 1; }
-fi
+build_test "$bin" || { fail pprof.build "make $bin"; exit 1; }
+cached_toolchains || { fail pprof.toolchains "none in $cache/go"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin" "$tmp/p.pb.gz" "$tmp/inl.pb.gz" || rc=1
 [ -s "$tmp/p.pb.gz" ] || exit 1
 
-n=0
-for dir in "$cache"/go/1.*; do
-	v=${dir##*/}
-	go=$dir/usr/lib/go-$v/bin/go
-	[ -x "$go" ] || continue
-	n=$((n + 1))
+for v in "${vers[@]}"; do
+	go=$(goroot "$v")/bin/go
 	# go1.24+ builds `go tool pprof` on first use: share build-go.sh's cache.
 	export PPROF_TMPDIR=$tmp GOTOOLCHAIN=local GOCACHE=$cache/gocache/$v
 	raw=$("$go" tool pprof -raw "$tmp/p.pb.gz" 2>&1) || { fail "pprof.go$v.raw" "$raw"; continue; }
@@ -69,5 +63,4 @@ for dir in "$cache"/go/1.*; do
 		printf '%s\n%s\n' "$raw" "$top_s" | sed 's/^/    /' >&2
 	fi
 done
-[ $n -gt 0 ] || fail pprof.toolchains "none in $cache/go"
 exit $rc

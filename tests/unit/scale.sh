@@ -7,33 +7,25 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . tests/unit/common.bash
-cache=${GOPRY_CACHE:-$top/.cache}
 bin=${OUTPUT:-.output}/tests/test_scale
 rc=0
 fail() { echo "FAIL $1: $2"; rc=1; }
 
-if [ ! -x "$bin" ] || [ -n "$(find user/allocs.c tests/unit/test_scale.c -newer "$bin")" ]; then
-	build_test "$bin" || { fail scale.build "make $bin"; exit 1; }
-fi
-vers=()
-for d in "$cache"/go/1.*; do
-	[ -x "$d/usr/lib/go-${d##*/}/bin/go" ] && vers+=("${d##*/}")
-done
-[ ${#vers[@]} -gt 0 ] || { fail scale.toolchains "none in $cache/go"; exit 1; }
-IFS=$'\n' vers=($(printf '%s\n' "${vers[@]}" | sort -V)); unset IFS
+build_test "$bin" || { fail scale.build "make $bin"; exit 1; }
+cached_toolchains || { fail scale.toolchains "none in $cache/go"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin" -g >"$tmp/cases"
 for v in $(printf '%s\n' "${vers[0]}" "${vers[-1]}" | sort -u); do
-	goroot=$cache/go/$v/usr/lib/go-$v
+	root=$(goroot "$v")
 	flags=() args=()
 	# go1.23+ refuses linkname pulls of unexported std symbols unless told.
 	[ "$(printf '%s\n' 1.23 "$v" | sort -V | head -1)" = 1.23 ] && flags=(-ldflags=-checklinkname=0)
-	grep -q 'func scaleHeapSample(count, avgSize, rate' "$goroot/src/runtime/pprof/protomem.go" &&
+	grep -q 'func scaleHeapSample(count, avgSize, rate' "$root/src/runtime/pprof/protomem.go" &&
 		args=(-avg)
-	if ! (cd tests/workloads && env -u GOFLAGS GOROOT="$goroot" GOTOOLCHAIN=local GOPROXY=off \
+	if ! (cd tests/workloads && env -u GOFLAGS GOROOT="$root" GOTOOLCHAIN=local GOPROXY=off \
 		GOCACHE="$cache/gocache/$v" GOPATH="$cache/gopath" CGO_ENABLED=0 \
-		"$goroot/bin/go" build "${flags[@]}" -o "$tmp/scale$v" ./scale) >"$tmp/log" 2>&1; then
+		"$root/bin/go" build "${flags[@]}" -o "$tmp/scale$v" ./scale) >"$tmp/log" 2>&1; then
 		fail "scale.go$v" "build: $(tail -3 "$tmp/log")"
 		continue
 	fi
