@@ -23,10 +23,18 @@
 /* runtime.MemProfileRate's initializer, in every release (go1.19.8 mprof.go:589, go1.27.3 :870). */
 #define DEFAULT_MEMPROFILERATE (512 * 1024)
 
+/*
+ * Samples by (stack, size), as the runtime's memory-profile buckets are
+ * (stkbucket matches b.size too: go1.19.8 mprof.go:256, :424; go1.27.3
+ * mprof.go:305, :446) and as runtime/pprof scales them, each with its own
+ * size (go1.27.3 protomem.go:54). Scaling a stack's mixed sizes by their
+ * average would weigh a sampled 16-byte object like a 4 KiB one.
+ */
 struct stack_ent {
 	__u64 hash;
 	__u32 n;
 	bool truncated;
+	__u64 size;         /* of each object */
 	__u64 count, bytes; /* raw samples */
 	__u64 *ips;
 };
@@ -378,9 +386,9 @@ static int allocs_start(void **state, const struct collector_ctx *ctx)
 	return 0;
 }
 
-static __u64 hash_ips(const __u64 *ips, __u32 n)
+static __u64 hash_bucket(const __u64 *ips, __u32 n, __u64 size)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = (0xcbf29ce484222325ULL ^ size) * 0x100000001b3ULL;
 
 	for (__u32 i = 0; i < n; i++)
 		h = (h ^ ips[i]) * 0x100000001b3ULL;
@@ -411,7 +419,7 @@ static int grow_slots(struct allocs *a)
 
 static void add_stack(struct allocs *a, const __u64 *ips, __u32 n, bool truncated, __u64 size)
 {
-	__u64 h = hash_ips(ips, n);
+	__u64 h = hash_bucket(ips, n, size);
 	struct stack_ent *e;
 	size_t j;
 
@@ -419,7 +427,8 @@ static void add_stack(struct allocs *a, const __u64 *ips, __u32 n, bool truncate
 		return;
 	for (j = h & (a->capslot - 1); a->slot[j]; j = (j + 1) & (a->capslot - 1)) {
 		e = &a->st[a->slot[j] - 1];
-		if (e->hash == h && e->n == n && !memcmp(e->ips, ips, n * sizeof(*ips)))
+		if (e->hash == h && e->size == size && e->n == n &&
+		    !memcmp(e->ips, ips, n * sizeof(*ips)))
 			goto found;
 	}
 	if (a->nst == a->capst) {
@@ -439,6 +448,7 @@ static void add_stack(struct allocs *a, const __u64 *ips, __u32 n, bool truncate
 	memcpy(e->ips, ips, n * sizeof(*ips));
 	e->hash = h;
 	e->n = n;
+	e->size = size;
 	e->truncated = truncated;
 	a->slot[j] = ++a->nst;
 found:
@@ -584,6 +594,8 @@ static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
 		sites[k].samples += e->count;
 		if (pp) {
 			__s64 v[2] = { llround(objs), llround(bytes) };
+			/* As runtime/pprof labels each record (go1.27.3 protomem.go:57). */
+			const struct pprof_label size_label = { .key = "bytes", .num = e->size };
 
 			size_t at = 0;
 
@@ -598,7 +610,7 @@ static int write_outputs(struct allocs *a, double secs, struct site **sites_out,
 			}
 			if (!err)
 				err = pprof__add_sample_inl(pp, pf, nl + phys0, nphys - phys0, v,
-							    NULL, 0);
+							    &size_label, 1);
 		}
 		if (folded) {
 			for (k = n; k-- > 0;)

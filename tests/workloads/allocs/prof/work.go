@@ -1,8 +1,11 @@
 // The allocations shared by allocs/prof and allocs/noprof (noprof/work.go is
 // a symlink to this file): per round, bigAlloc allocates 70% of the bytes in
 // 8 KiB slices, smallAlloc 20% in 64-byte structs that escape, otherAlloc
-// the remaining 10% in 1 KiB slices through newBuf, an inlined helper. The
-// tests find the lines by the SITE markers. Only Go 1.19 APIs are used.
+// the remaining 10% through newBuf, an inlined helper, in two sizes: half
+// the bytes in 256 slices of 16 bytes, half in one of 4 KiB, so that its
+// object count (257 a round, about smallAlloc's 256) rests on samples of
+// very different weights. The tests find the lines by the SITE markers.
+// Only Go 1.19 APIs are used.
 package main
 
 import (
@@ -22,7 +25,7 @@ type item struct {
 var (
 	bigs   [512][]byte
 	items  [16384]*item
-	others [64][]byte
+	others [512][]byte
 )
 
 //go:noinline
@@ -45,11 +48,11 @@ func newBuf(n int) []byte {
 }
 
 //go:noinline
-func otherAlloc(i int) {
-	others[i%len(others)] = newBuf(1024) // OTHER-CALL (the physical frame)
+func otherAlloc(i, n int) {
+	others[i%len(others)] = newBuf(n) // OTHER-CALL (the physical frame)
 }
 
-// round allocates 7*8192 + 256*64 + 8*1024 = 81920 bytes: 70/20/10 %.
+// round allocates 7*8192 + 256*64 + (256*16 + 4096) = 81920 bytes: 70/20/10 %.
 func round(n int) {
 	for i := 0; i < 7; i++ {
 		bigAlloc(n*7 + i)
@@ -57,8 +60,13 @@ func round(n int) {
 	for i := 0; i < 256; i++ {
 		smallAlloc(n*256 + i)
 	}
-	for i := 0; i < 8; i++ {
-		otherAlloc(n*8 + i)
+	// One call site for both sizes: the same stack, two sizes.
+	for i := 0; i < 257; i++ {
+		size := 16
+		if i == 256 {
+			size = 4096
+		}
+		otherAlloc(n*257+i, size)
 	}
 }
 
