@@ -121,11 +121,9 @@ static void plan_waits(struct probe_plan *plan, struct gobin *gb)
 		     "runtime.casgstatus in runtime.execute: park times not measured");
 		return;
 	}
-	probes__set_read(&park->spec, RD_GP_GOID, RB_REG, GR_R14, lay->off[GF_G_GOID], 8);
-	probes__set_read(&park->spec, RD_GP_GOPC, RB_REG, GR_R14, lay->off[GF_G_GOPC], 8);
-	probes__set_read(&park->spec, RD_GP_STARTPC, RB_REG, GR_R14, lay->off[GF_G_STARTPC], 8);
+	probes__set_read(&park->spec, RD_GP_G, RB_VAL, GR_R14, 0, 8);
 	probes__set_read(&park->spec, RD_GP_REASON, RB_REG, GR_R14, lay->off[GF_G_WAITREASON], 1);
-	probes__set_read(&run->spec, RD_GR_GOID, RB_REG, GR_RAX, lay->off[GF_G_GOID], 8);
+	probes__set_read(&run->spec, RD_GR_G, RB_VAL, GR_RAX, 0, 8);
 	park->spec.flags |= GOPRY_SPEC_SMALL;
 	run->spec.flags |= GOPRY_SPEC_SMALL;
 }
@@ -355,16 +353,13 @@ static void goroutines_event(void *state, const struct gopry_event_probe *ev,
 			gsites__exited(st->sites, ev->reads[RD_GX_G], ev->ts);
 		break;
 	case PR_G_PARK:
-		if (ok(ev, RD_GP_GOID) && ok(ev, RD_GP_GOPC) && ok(ev, RD_GP_STARTPC) &&
-		    ok(ev, RD_GP_REASON))
-			gsites__parked(st->sites, ev->reads[RD_GP_GOID],
-				       ev->reads[RD_GP_GOPC] - bias,
-				       ev->reads[RD_GP_STARTPC] - bias,
-				       (__u8)ev->reads[RD_GP_REASON], ev->ts);
+		if (ok(ev, RD_GP_G) && ok(ev, RD_GP_REASON))
+			gsites__parked(st->sites, ev->reads[RD_GP_G], (__u8)ev->reads[RD_GP_REASON],
+				       ev->ts);
 		break;
 	case PR_G_RUN:
-		if (ok(ev, RD_GR_GOID))
-			gsites__ran(st->sites, ev->reads[RD_GR_GOID], ev->ts);
+		if (ok(ev, RD_GR_G))
+			gsites__ran(st->sites, ev->reads[RD_GR_G], ev->ts);
 		break;
 	default:
 		break;
@@ -822,10 +817,12 @@ static void goroutines_finish(void *state, __u64 now)
 	     (unsigned long long)gs.lost, (unsigned long long)gs.invalid);
 	if (env.waits) {
 		vlog("goroutine parks: %llu parks, %llu runs (%llu ending a park), %zu still "
-		     "parked, %llu re-parked without a run, %llu not timed (table full)",
+		     "parked, %llu re-parked without a run, %llu not timed (table full), %llu "
+		     "of goroutines not known yet",
 		     (unsigned long long)gs.parks, (unsigned long long)gs.runs,
 		     (unsigned long long)gs.runs_timed, gsites__parked_count(st->sites),
-		     (unsigned long long)gs.park_reparked, (unsigned long long)gs.park_drops);
+		     (unsigned long long)gs.park_reparked, (unsigned long long)gs.park_drops,
+		     (unsigned long long)gs.park_unknown);
 		if (gs.park_drops)
 			wlog("--waits: %llu parks not timed: more than %d goroutines parked at once",
 			     (unsigned long long)gs.park_drops, GSITES_PARK_CAP);

@@ -35,18 +35,16 @@ enum {
 	RD_GX__COUNT,
 };
 
-/* Read slots of PR_G_PARK (off R14 = the parking goroutine). */
+/* Read slots of PR_G_PARK (R14 = the parking goroutine): its g and one byte. */
 enum {
-	RD_GP_GOID,
-	RD_GP_GOPC,
-	RD_GP_STARTPC,
+	RD_GP_G,
 	RD_GP_REASON,   /* g.waitreason, set by gopark before its mcall(park_m) */
 	RD_GP__COUNT,
 };
 
-/* Read slots of PR_G_RUN (off RAX = the goroutine about to run). */
+/* PR_G_RUN reads no memory: RAX itself, the g about to run. */
 enum {
-	RD_GR_GOID,
+	RD_GR_G,
 	RD_GR__COUNT,
 };
 

@@ -60,6 +60,15 @@ struct gref {
 	__u64 since; /* 0: from the creation event; else the walk's start */
 };
 
+/* --waits: a goroutine parked now, by its g. */
+struct gpark {
+	__u64 g; /* the key */
+	__u64 goid;
+	__u64 since;
+	__u32 site;
+	__u8 waitreason;
+};
+
 /*
  * Open addressing with linear probing and no tombstones; each entry's first
  * field is its non-zero __u64 key.
@@ -163,7 +172,7 @@ struct gsites {
 	void *namer_ctx;
 	__u64 start_ns;
 	struct gtable live, pending; /* of struct glive, by goid */
-	struct gtable parked; /* --waits: create_ts = when it parked */
+	struct gtable parked; /* of struct gpark, by g (--waits) */
 	struct gtable refs;   /* of struct gref, by g */
 	size_t park_cap;
 	struct gsite **sites;
@@ -264,7 +273,8 @@ int gsites__new(gsite_namer namer, void *ctx, __u64 start_ns, struct gsites **ou
 	s->namer_ctx = ctx;
 	s->start_ns = start_ns;
 	s->park_cap = GSITES_PARK_CAP;
-	s->live.esz = s->pending.esz = s->parked.esz = sizeof(struct glive);
+	s->live.esz = s->pending.esz = sizeof(struct glive);
+	s->parked.esz = sizeof(struct gpark);
 	s->refs.esz = sizeof(struct gref);
 	*out = s;
 	return 0;
@@ -434,36 +444,48 @@ size_t gsites__parked_count(const struct gsites *s)
 	return s->parked.n;
 }
 
-void gsites__parked(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u8 reason,
-		    __u64 ts)
+/*
+ * The live goroutine g holds at ts, or NULL: no creation event named it and
+ * no walk that began before ts saw it there.
+ */
+static struct glive *live_in(struct gsites *s, __u64 g, __u64 ts)
 {
-	struct glive *e;
-	long idx;
+	const struct gref *r = gt_find(&s->refs, g);
 
-	if (!goid)
-		return;
+	if (!r || (r->since && ts < r->since))
+		return NULL;
+	return gt_find(&s->live, r->goid);
+}
+
+void gsites__parked(struct gsites *s, __u64 g, __u8 reason, __u64 ts)
+{
+	const struct glive *e = live_in(s, g, ts);
+	struct gpark *p;
+
 	s->st.parks++;
-	idx = site_get(s, gopc, startpc);
-	if (idx < 0)
+	if (!e) {
+		s->st.park_unknown++;
 		return;
-	e = gt_find(&s->parked, goid);
-	if (e) {
+	}
+	p = gt_find(&s->parked, g);
+	if (p) {
 		/* Its run event was lost (or never came): this park starts afresh. */
 		s->st.park_reparked++;
 	} else {
-		if (s->parked.n >= s->park_cap || !(e = glive_insert(&s->parked, goid))) {
+		if (s->parked.n >= s->park_cap || !(p = gt_insert(&s->parked, g))) {
 			s->st.park_drops++;
 			return;
 		}
 	}
-	e->site = idx;
-	e->create_ts = ts;
-	e->waitreason = reason;
+	p->goid = e->goid;
+	p->site = e->site;
+	p->since = ts;
+	p->waitreason = reason;
 }
 
-void gsites__ran(struct gsites *s, __u64 goid, __u64 ts)
+void gsites__ran(struct gsites *s, __u64 g, __u64 ts)
 {
-	struct glive *e = gt_find(&s->parked, goid);
+	struct gpark *e = gt_find(&s->parked, g);
 	struct gsite_park *p;
 	__u64 d;
 
@@ -472,7 +494,7 @@ void gsites__ran(struct gsites *s, __u64 goid, __u64 ts)
 		return;     /* preempted or yielded, not parked: nothing to time */
 	s->st.runs_timed++;
 	p = &s->sites[e->site]->park[e->waitreason % GSITE_MAX_WAIT];
-	d = ts >= e->create_ts ? ts - e->create_ts : 0;
+	d = ts >= e->since ? ts - e->since : 0;
 	gt_remove(&s->parked, e);
 	if (!p->hist) {
 		p->hist = calloc(HBUCKETS, sizeof(*p->hist));
@@ -494,11 +516,15 @@ __u64 gsites__park_pct(const struct gsite_park *p, double pct)
 void gsites__exited(struct gsites *s, __u64 g, __u64 ts)
 {
 	struct gref *r = gt_find(&s->refs, g);
+	struct gpark *p = gt_find(&s->parked, g);
 	struct glive *e;
 	struct gsite *site;
 	__u64 goid;
 
 	s->st.events_exit++;
+	/* A run event lost: do not keep it parked, nor time its g's next occupant. */
+	if (p)
+		gt_remove(&s->parked, p);
 	/*
 	 * No creation seen and no walk before it that saw the g: created
 	 * before the attach and gone before the first walk read it, which
@@ -513,10 +539,6 @@ void gsites__exited(struct gsites *s, __u64 g, __u64 ts)
 	e = gt_find(&s->pending, goid);
 	if (e)
 		gt_remove(&s->pending, e);
-	/* A run event lost: do not keep it parked forever. */
-	e = gt_find(&s->parked, goid);
-	if (e)
-		gt_remove(&s->parked, e);
 	e = gt_find(&s->live, goid);
 	if (!e) {
 		s->st.unknown_exit++;
@@ -663,6 +685,7 @@ static void refresh(struct gsites *s, __u64 threshold_ns)
 void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 {
 	__u64 *gone = NULL;
+	struct gpark *p;
 	size_t ngone = 0;
 
 	if (s->initial) {
@@ -689,6 +712,9 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 			site->alive--;
 		alive_changed(site);
 		drop_ref(s, e);
+		p = e->g ? gt_find(&s->parked, e->g) : NULL;
+		if (p && p->goid == e->goid)
+			gt_remove(&s->parked, p);
 		gt_remove(&s->live, e);
 	}
 	free(gone);

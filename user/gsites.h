@@ -112,16 +112,16 @@ void gsites__created(struct gsites *s, __u64 goid, __u64 g, __u64 gopc, __u64 st
 void gsites__exited(struct gsites *s, __u64 g, __u64 ts);
 
 /*
- * --waits: goroutine goid (of site gopc/startpc) parks on waitReason reason
- * at ts; then it runs again at ts (gsites__ran), which closes the park and
- * adds its duration to the site's park[reason]. At most park_cap goroutines
- * are remembered as parked at once (default GSITES_PARK_CAP); parks beyond
- * that are counted in park_drops, not timed.
+ * --waits: the goroutine in g parks on waitReason reason at ts; then g runs
+ * again at ts (gsites__ran), which closes the park and adds its duration to
+ * the site's park[reason]. A park of a goroutine not known (as for exits:
+ * no creation and no earlier walk) is counted in park_unknown, not timed. At
+ * most park_cap goroutines are remembered as parked at once (default
+ * GSITES_PARK_CAP); parks beyond that are counted in park_drops.
  */
 #define GSITES_PARK_CAP 65536
-void gsites__parked(struct gsites *s, __u64 goid, __u64 gopc, __u64 startpc, __u8 reason,
-		    __u64 ts);
-void gsites__ran(struct gsites *s, __u64 goid, __u64 ts);
+void gsites__parked(struct gsites *s, __u64 g, __u8 reason, __u64 ts);
+void gsites__ran(struct gsites *s, __u64 g, __u64 ts);
 void gsites__set_park_cap(struct gsites *s, size_t cap);
 __u64 gsites__park_pct(const struct gsite_park *p, double pct);
 /* How many goroutines are parked now as far as the park events say. */
@@ -165,7 +165,8 @@ struct gsites_stats {
 	__u64 events_create, events_exit, dup_create, unknown_exit;
 	__u64 invalid; /* events or walk entries whose start PC is in no function */
 	__u64 walks, discovered, lost;
-	__u64 parks, park_drops, park_reparked; /* park events; not timed: table full, no run seen */
+	/* park events; not timed: table full, no run seen, goroutine not known */
+	__u64 parks, park_drops, park_reparked, park_unknown;
 	__u64 runs, runs_timed;                 /* run events; of them closing a park */
 };
 void gsites__stats(const struct gsites *s, struct gsites_stats *st);

@@ -21,6 +21,9 @@ taken while it is well above 1 on this 2-CPU machine are noise.
             rounds. ns per goroutine, per probe hit, the ratio of each to the
             floor per round (BPF stats off), the BPF program's share from two
             more rounds with stats on
+  waits     --waits on a channel ping-pong (every round trip parks and readies
+            both goroutines): none vs --goroutines vs --goroutines --waits vs
+            the floor at the same four probes; as churn
   alloc     allocation-heavy with many GCs: none vs gopry, ns/op
   agent     gopry's own CPU by event rate: /proc/PID/task/*/schedstat from
             its attach record to the end of the workload, cross-checked by
@@ -286,68 +289,97 @@ def check_placement(binary):
                                            for r in g))
 
 
-def bench_churn(ver, rounds, n):
-    """Per-goroutine and per-probe-hit cost of emulated vs naive placement.
+def probe_cost(binary, rounds, n, args, cfgs, tag, what):
+    """Added cost per op and per probe hit of each configuration in cfgs
+    (name: (gopry flags or None, env)), "none" untraced and "floor" the same
+    probes with a program that returns at once.
 
     The ratio to the floor comes from rounds with BPF stats off (their two
-    clock reads per run would be added to both programs alike) and is taken
+    clock reads per run would be added to every program alike) and is taken
     per round, each round running every configuration back to back: the
     added cost of one configuration over the untraced run of the same round,
-    divided by the floor's. The BPF program's own time per hit comes from
-    further rounds with stats on."""
-    binary = build(ver, "benchwork")
-    check_placement(binary)
-    cfgs = {"none": (None, None), "floor": (["--goroutines"], FLOOR),
-            "emulated": (["--goroutines"], None), "naive": (["--goroutines"], NAIVE)}
-    args = ["-mode", "churn", "-n", str(n)]
-    rows = {c: {"ns": [], "prog_ns_hit": [], "hits_per_g": []} for c in cfgs}
-    note_load("before churn")
+    divided by the floor's. Hits per op and the BPF program's own time per
+    hit come from two more rounds with stats on. Workload on CPU 0 with
+    GOMAXPROCS=1, gopry on CPU 1 (run_work's split)."""
+    rows = {c: {"ns": [], "prog_ns_hit": [], "hits_per_op": []} for c in cfgs}
     for order in rotations(list(cfgs), rounds):
         for cfg in order:
             out, _, _ = run_work(binary, args, *cfgs[cfg], split=True)
             rows[cfg]["ns"].append(out["ns_per_op"])
-            log(f"churn {cfg}: {out['ns_per_op']:.0f} ns/goroutine")
+            log(f"{tag} {cfg}: {out['ns_per_op']:.0f} ns/op")
     with BpfStats():
         for order in rotations([c for c in cfgs if c != "none"], 2):
             for cfg in order:
                 _, _, (rt, rc) = run_work(binary, args, *cfgs[cfg], split=True)
-                rows[cfg]["prog_ns_hit"].append(rt / max(1, rc))
-                rows[cfg]["hits_per_g"].append(rc / n)
-                log(f"churn {cfg} (bpf stats on): {rc} hits, {rt / max(1, rc):.0f} ns "
-                    "program/hit")
-    none = rows["none"]["ns"]
+                rows[cfg]["prog_ns_hit"].append(rt / rc if rc else 0)
+                rows[cfg]["hits_per_op"].append(rc / n)
+                log(f"{tag} {cfg} (bpf stats on): {rc} hits, "
+                    f"{rt / max(1, rc):.0f} ns program/hit")
+    none, fl = rows["none"]["ns"], rows["floor"]["ns"]
     base = med(none)
-    print(f"\n## Goroutine churn ({n} goroutines; workload on CPU 0 with GOMAXPROCS=1, gopry "
-          f"on CPU 1; {rounds} rounds, BPF stats off; program time from 2 more rounds with "
-          "stats on): floor, emulated, naive placement")
-    print("| config | ns/goroutine (median) | added ns/goroutine | probe hits/goroutine "
-          "| added ns/hit | BPF program ns/hit | per hit ÷ floor (median of rounds) "
-          "| per-round ratios | rounds ns/goroutine |")
+    print(f"\n## {what} ({n} ops; workload on CPU 0 with GOMAXPROCS=1, gopry on CPU 1; "
+          f"{rounds} rounds, BPF stats off; hits and program time from 2 more rounds with "
+          "stats on)")
+    print("| config | ns/op (median) | added ns/op | probe hits/op | added ns/hit "
+          "| BPF program ns/hit | added ÷ floor's (median of rounds) | per-round ratios "
+          "| rounds ns/op |")
     print("|---" * 9 + "|")
-    fl = rows["floor"]["ns"]
-    floor = (med(fl) - base) / med(rows["floor"]["hits_per_g"])
-    res = {"rows": rows, "floor_ns": floor}
+    res = {"rows": rows}
     for cfg, r in rows.items():
         m = med(r["ns"])
         line = f"| {cfg} | {m:.0f} | "
         if cfg == "none":
             line += "— | — | — | — | — | — | "
         else:
-            hits = med(r["hits_per_g"])
+            hits = med(r["hits_per_op"])
+            per_hit = (m - base) / hits if hits > 0.01 else float("nan")
             ratios = sorted((v - b) / (f - b) for v, b, f in zip(r["ns"], none, fl) if f > b)
-            res[cfg] = {"added_ns": m - base, "per_hit_ns": (m - base) / hits,
+            res[cfg] = {"added_ns": m - base, "hits_per_op": hits, "per_hit_ns": per_hit,
                         "prog_ns": med(r["prog_ns_hit"]), "ratio": med(ratios),
                         "ratios": ratios}
-            line += (f"{m - base:.0f} | {hits:.2f} | {(m - base) / hits:.0f} | "
+            line += (f"{m - base:.0f} | {hits:.2f} | {per_hit:.0f} | "
                      f"{med(r['prog_ns_hit']):.0f} | {med(ratios):.2f} | "
                      + ", ".join(f"{x:.2f}" for x in ratios) + " | ")
         print(line + ", ".join(f"{v:.0f}" for v in r["ns"]) + " |")
-    print(f"emulated-trap floor (the same probes, a program that returns at once): {floor:.0f} "
-          f"ns/hit; budget (issue 3): emulated <= 1.3x floor per hit: "
-          f"{res['emulated']['ratio']:.2f}x (rounds {res['emulated']['ratios'][0]:.2f}-"
-          f"{res['emulated']['ratios'][-1]:.2f}); naive/emulated per goroutine: "
-          f"{res['naive']['added_ns'] / res['emulated']['added_ns']:.1f}x")
+    sys.stdout.flush()
+    return res
+
+
+def bench_churn(ver, rounds, n):
+    """Per-goroutine and per-probe-hit cost of emulated vs naive placement."""
+    binary = build(ver, "benchwork")
+    check_placement(binary)
+    note_load("before churn")
+    res = probe_cost(binary, rounds, n, ["-mode", "churn", "-n", str(n)],
+                     {"none": (None, None), "floor": (["--goroutines"], FLOOR),
+                      "emulated": (["--goroutines"], None),
+                      "naive": (["--goroutines"], NAIVE)},
+                     "churn", "Goroutine churn: floor, emulated, naive placement")
+    em = res["emulated"]
+    print(f"emulated-trap floor (the same probes, a program that returns at once): "
+          f"{res['floor']['per_hit_ns']:.0f} ns/hit; budget (issue 3): emulated <= 1.3x floor "
+          f"per hit: {em['ratio']:.2f}x (rounds {em['ratios'][0]:.2f}-{em['ratios'][-1]:.2f}); "
+          f"naive/emulated per goroutine: {res['naive']['added_ns'] / em['added_ns']:.1f}x")
     note_load("after churn")
+    sys.stdout.flush()
+    return res
+
+
+def bench_waits(ver, rounds, n):
+    """--waits on a park-heavy workload (channel ping-pong: every round trip
+    parks and readies both goroutines), against --goroutines alone (no
+    creations there: nothing to pay) and the floor at the same four probes."""
+    binary = build(ver, "benchwork")
+    note_load("before waits")
+    res = probe_cost(binary, rounds, n, ["-mode", "pingpong", "-n", str(n)],
+                     {"none": (None, None), "floor": (["--goroutines", "--waits"], FLOOR),
+                      "goroutines": (["--goroutines"], None),
+                      "waits": (["--goroutines", "--waits"], None)},
+                     "waits", "Wait states (--waits): channel ping-pong, ns per round trip")
+    w = res["waits"]
+    print(f"--waits: {w['added_ns']:.0f} ns added per round trip ({w['hits_per_op']:.1f} hits), "
+          f"{w['ratio']:.2f}x the floor at the same probes")
+    note_load("after waits")
     sys.stdout.flush()
     return res
 
@@ -478,7 +510,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=float, default=5)
     ap.add_argument("--rate", type=int, default=1000, help="HTTP fixed request rate")
-    ap.add_argument("--only", default="http,churn,alloc,agent,attach,ringbuf")
+    ap.add_argument("--only", default="http,churn,waits,alloc,agent,attach,ringbuf")
     ap.add_argument("--nice", type=int, default=-19,
                     help="niceness of the bench and everything it starts (gopry too)")
     ap.add_argument("--json")
@@ -496,6 +528,8 @@ def main():
         res["http"] = bench_http(a.go, a.rounds, a.secs, a.rate)
     if "churn" in only:
         res["churn"] = bench_churn(a.go, max(a.rounds, 9), 200000)
+    if "waits" in only:
+        res["waits"] = bench_waits(a.go, max(a.rounds, 9), 500000)
     if "alloc" in only:
         res["alloc"] = bench_work(a.go, a.rounds, "Allocation-heavy (5M allocations), ns/op",
                                   ["-mode", "alloc", "-n", "5000000"],

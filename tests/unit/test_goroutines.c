@@ -341,16 +341,18 @@ static void test_parks(void)
 	struct gsites_stats st;
 
 	gsites__new(namer, NULL, 0, &s);
+	for (__u64 g = 1; g <= 100; g++)
+		gsites__created(s, g, GP(g), PC_SHORT, PC_SHORT + 1, SEC / 2, 0);
 	/* 100 goroutines park on reason 14 for 1..100 ms, then on 19 for 5 ms. */
 	for (__u64 g = 1; g <= 100; g++) {
-		gsites__parked(s, g, PC_SHORT, PC_SHORT + 1, 14, SEC);
-		gsites__ran(s, 1000 + g, SEC);  /* some other goroutine: no park to close */
+		gsites__parked(s, GP(g), 14, SEC);
+		gsites__ran(s, GP(1000 + g), SEC); /* some other goroutine: no park to close */
 	}
 	for (__u64 g = 1; g <= 100; g++)
-		gsites__ran(s, g, SEC + g * MS);
+		gsites__ran(s, GP(g), SEC + g * MS);
 	for (__u64 g = 1; g <= 100; g++) {
-		gsites__parked(s, g, PC_SHORT, PC_SHORT + 1, 19, 2 * SEC);
-		gsites__ran(s, g, 2 * SEC + 5 * MS);
+		gsites__parked(s, GP(g), 19, 2 * SEC);
+		gsites__ran(s, GP(g), 2 * SEC + 5 * MS);
 	}
 	sh = site(s, PC_SHORT);
 	CHECK("park_count", sh && sh->park[14].count == 100 && sh->park[19].count == 100,
@@ -367,19 +369,29 @@ static void test_parks(void)
 	      sh ? (unsigned long long)gsites__park_pct(&sh->park[19], 99) : 0);
 	/* Bounded: beyond the cap parks are counted, not timed; an exit forgets a park. */
 	gsites__set_park_cap(s, 10);
-	for (__u64 g = 500; g < 520; g++)
-		gsites__parked(s, g, PC_LEAK, PC_LEAK + 1, 14, 3 * SEC);
+	for (__u64 g = 500; g < 520; g++) {
+		gsites__created(s, g, GP(g), PC_LEAK, PC_LEAK + 1, 3 * SEC, 0);
+		gsites__parked(s, GP(g), 14, 3 * SEC);
+	}
 	gsites__stats(s, &st);
 	CHECK("park_cap", gsites__parked_count(s) == 10 && st.park_drops == 10, "%zu %llu",
 	      gsites__parked_count(s), (unsigned long long)st.park_drops);
-	gsites__created(s, 500, GP(500), PC_LEAK, PC_LEAK + 1, 3 * SEC, 0);
 	gsites__exited(s, GP(500), 4 * SEC);
-	gsites__ran(s, 500, 5 * SEC);
+	gsites__ran(s, GP(500), 5 * SEC);
 	CHECK("park_exit", gsites__parked_count(s) == 9 && !site(s, PC_LEAK)->park[14].count,
 	      "%zu %llu", gsites__parked_count(s),
 	      (unsigned long long)site(s, PC_LEAK)->park[14].count);
+	/*
+	 * A park by a g no creation named, or seen by a walk only after the
+	 * park: the goroutine (and its site) is not known, so it is not timed.
+	 */
+	gsites__parked(s, GP(7000), 14, 5 * SEC);
+	gsites__walk_begin(s, 7 * SEC, false);
+	gsites__walk_end(s, true, SEC);
 	gsites__stats(s, &st);
-	CHECK("park_stats", st.parks == 220 && st.runs == 301 && st.runs_timed == 200, "%llu %llu %llu",
+	CHECK("park_unknown", st.park_unknown == 1 && gsites__parked_count(s) == 9, "%llu %zu",
+	      (unsigned long long)st.park_unknown, gsites__parked_count(s));
+	CHECK("park_stats", st.parks == 221 && st.runs == 301 && st.runs_timed == 200, "%llu %llu %llu",
 	      (unsigned long long)st.parks, (unsigned long long)st.runs,
 	      (unsigned long long)st.runs_timed);
 	gsites__free(s);

@@ -7,6 +7,8 @@
 //	-mode gc        runtime.GC() at -rate per second for -duration
 //	-mode spawn     goroutines (each allocates 64 B and exits) at -rate per
 //	                second (0: flat out) for -duration, in batches every ms
+//	-mode pingpong  -n N round trips of a token between two goroutines over
+//	                unbuffered channels (each parks twice): ns per round trip
 //
 // -wait prints READY and waits for SIGUSR1 before working (to attach first);
 // -hold then waits for another SIGUSR1 after printing the result, so that the
@@ -44,6 +46,22 @@ func churn(n int) float64 {
 	return float64(time.Since(start).Nanoseconds()) / float64(n)
 }
 
+func pingpong(n int) float64 {
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+	}()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		ping <- i
+		<-pong
+	}
+	close(ping)
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
 func alloc(n int) float64 {
 	live := make([][]byte, 1024)
 	start := time.Now()
@@ -67,8 +85,8 @@ func paced(rate float64, d time.Duration, f func()) int {
 }
 
 func main() {
-	mode := flag.String("mode", "churn", "churn | alloc | memstats | gc | spawn")
-	n := flag.Int("n", 200000, "goroutines (churn) or allocations (alloc)")
+	mode := flag.String("mode", "churn", "churn | alloc | memstats | gc | spawn | pingpong")
+	n := flag.Int("n", 200000, "goroutines (churn), allocations (alloc) or round trips (pingpong)")
 	rate := flag.Float64("rate", 0, "calls or goroutines per second (memstats, gc, spawn; 0: flat out)")
 	d := flag.Duration("duration", 3*time.Second, "how long (memstats, gc, spawn)")
 	wait := flag.Bool("wait", false, "print READY and wait for SIGUSR1")
@@ -89,6 +107,8 @@ func main() {
 		out["ns_per_op"] = churn(*n)
 	case "alloc":
 		out["ns_per_op"] = alloc(*n)
+	case "pingpong":
+		out["ns_per_op"] = pingpong(*n)
 	case "memstats":
 		var ms runtime.MemStats
 		out["calls"] = paced(*rate, *d, func() { runtime.ReadMemStats(&ms) })
