@@ -48,7 +48,7 @@
  * casgstatus's first argument. Every goroutine the scheduler runs passes
  * there (on g0); a park lasts from its gopark to that execute. Both are
  * hot, hence opt-in; the per-goroutine park state in user space is a table
- * by goid with a cap (gsites.h).
+ * by g with a cap (gsites.h).
  */
 #include <errno.h>
 #include <stdio.h>

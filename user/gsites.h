@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * gsites: goroutines by creation site. Holds the live goroutines (by goid)
+ * gsites: goroutines by creation site. Holds the live goroutines (by goid),
+ * which goroutine each g holds (exit, park and run events name only the g)
  * and, per site (creation PC, start PC), how many were created, exited and
  * are alive, their lifetimes, what the alive ones wait on, and the alive
  * count's history for leak suspicion. Fed by probe events and by walks of
