@@ -85,6 +85,24 @@ def records(text):
     return recs
 
 
+def check_session(recs, pid=None):
+    """What every ended gopry session's JSON must look like: the attach
+    record first, one summary last, every record about pid (when given) and
+    the summary's counters adding up (sent = received + dropped). Returns
+    what is wrong, or None."""
+    types = [r["type"] for r in recs]
+    if not types or types[0] != "attach" or types[-1] != "summary" or types.count("summary") != 1:
+        return f"want attach first and one summary last, got {types[:3]}...{types[-3:]}"
+    wrong = [r for r in recs if pid is not None and r.get("pid") != pid]
+    if wrong:
+        return f"a {wrong[0]['type']} record has pid {wrong[0].get('pid')}, target {pid}"
+    s = recs[-1]
+    if s["events_sent"] != s["events_received"] + s["dropped_events"]:
+        return (f"events sent {s['events_sent']} != received {s['events_received']} + "
+                f"dropped {s['dropped_events']}")
+    return None
+
+
 def tail(text, n=8):
     lines = [l for l in text.splitlines() if l.strip()]
     return " | ".join(lines[-n:])

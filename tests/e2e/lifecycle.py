@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (gctrace parsing and the record checks)
 import gopry_e2e  # noqa: E402
-from gopry_e2e import Lines, build, kill, records, tail  # noqa: E402
+from gopry_e2e import Lines, build, check_session, kill, records, tail  # noqa: E402
 
 GOPRY = gopry_e2e.GOPRY
 VER = "1.25"  # any supported toolchain; the e2e matrix covers the others
@@ -45,25 +45,19 @@ def check_ended(what, rc, out, err, pid, exec_warning):
     """gopry exited 0 with a summary last, records of pid only, and an exec
     warning iff one is expected."""
     recs = records(out)
-    types = [r["type"] for r in recs]
     if rc is None:
         return f"{what}: gopry still running after its target ended; stderr {tail(err)!r}"
     if rc != 0:
         return f"{what}: gopry exit {rc}; stderr {tail(err)!r}"
-    if not types or types[0] != "attach" or types[-1] != "summary" or types.count("summary") != 1:
-        return f"{what}: want attach first and one summary last, got {types[:3]}...{types[-3:]}"
-    wrong = [r for r in recs if r.get("pid") != pid]
-    if wrong:
-        return f"{what}: a {wrong[0]['type']} record has pid {wrong[0].get('pid')}, target {pid}"
+    bad = check_session(recs, pid)
+    if bad:
+        return f"{what}: {bad}"
     warned = [r for r in recs if r["type"] == "warning" and "exec" in r.get("message", "")]
     said = "exec'd" in err
     if exec_warning and not (warned and said):
         return f"{what}: exec not reported (warning record {bool(warned)}, stderr {said})"
     if not exec_warning and (warned or said):
         return f"{what}: an exec was reported but none happened: {tail(err)!r}"
-    s = recs[-1]
-    if s["events_sent"] != s["events_received"] + s["dropped_events"]:
-        return f"{what}: sent {s['events_sent']} != received + dropped in {s}"
     return None
 
 

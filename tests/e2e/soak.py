@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gopry_e2e  # noqa: E402
-from gopry_e2e import CACHE, GOPRY, records  # noqa: E402
+from gopry_e2e import CACHE, GOPRY, check_session, records  # noqa: E402
 
 TARGETS = ["1.19/default", "1.22/cgo", "1.25/pie", "1.27/stripped"]
 CYCLES = 200
@@ -225,16 +225,10 @@ def one_cycle(t, i, kind, rng, held, stats):
     if g.returncode != 0:
         return f"cycle {i} ({kind}): gopry exit {g.returncode}: {err.strip()[-300:]!r}"
     recs = records(line + out)
-    sums = [r for r in recs if r["type"] == "summary"]
-    wrong = [r for r in recs if r.get("pid") != t.pid]
-    if len(sums) != 1 or recs[-1] is not sums[0]:
-        return f"cycle {i} ({kind}): want one summary record last, got {[r['type'] for r in recs]}"
-    s = sums[0]
-    if wrong:
-        return f"cycle {i} ({kind}): record with pid {wrong[0].get('pid')}, target {t.pid}"
-    if s["events_sent"] != s["events_received"] + s["dropped_events"]:
-        return (f"cycle {i} ({kind}): events sent {s['events_sent']} != received "
-                f"{s['events_received']} + dropped {s['dropped_events']}")
+    bad = check_session(recs, t.pid)
+    if bad:
+        return f"cycle {i} ({kind}): {bad}"
+    s = recs[-1]
     stats["events"] += s["events_received"]
     stats["gc"] += s["gc_cycles"]
     return None
