@@ -18,7 +18,8 @@ CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE -std=gnu11 $(SANITIZE)
 CPPFLAGS += -I$(OUTPUT) -Iuser -Ibpf -MMD -MP
 LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lm
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+# -mcpu=v3: atomic exchange (kernel 5.12+) for the per-CPU rings' busy flag.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf
 # clang's own system include dirs, as idirafter, so that BPF programs see
 # <bpf/...> but not the host's asm headers (libbpf-bootstrap does the same).

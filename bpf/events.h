@@ -73,9 +73,8 @@ struct gopry_read {
 #define GOPRY_SPEC_RET_AT_SP (1u << 1)
 /*
  * GOPRY_SPEC_SMALL: send a struct gopry_event_small (no registers but the
- * IP, at most GOPRY_SMALL_READS reads). For the per-goroutine probes, the
- * highest event rate: the ring holds 2.7 times as many of these 80-byte
- * records before it drops. (Per hit it measured no faster on the test VM.)
+ * IP, at most GOPRY_SMALL_READS reads) through the per-CPU rings below. For
+ * the per-goroutine probes, the highest event rate.
  * Seven reads: go1.19's creation probe needs six plus the new g itself.
  */
 #define GOPRY_SPEC_SMALL (1u << 2)
@@ -99,13 +98,35 @@ struct gopry_probe_spec {
 	struct gopry_read reads[GOPRY_MAX_READS];
 };
 
+/*
+ * GOPRY_SPEC_SMALL records go to one ring per CPU (user/pcpu.h), the map
+ * small_rings: at element c, this header, then the ring's records (a power
+ * of two of them: pcpu_mask + 1). The BPF program on CPU c writes record
+ * head, then publishes head + 1; user space copies records up to head, then
+ * publishes tail; the program drops a record (counted) when the ring is full
+ * or another run on the same CPU, preempted, is still writing. The fields
+ * sit on cache lines of their own: head and busy are written by the traced
+ * thread, tail by gopry.
+ */
+#define GOPRY_PCPU_HDR 192
+struct gopry_pcpu_ring {
+	__u64 head;
+	__u64 pad0[7];
+	__u64 tail;
+	__u64 pad1[7];
+	__u64 busy;
+	__u64 pad2[7];
+};
+
 struct gopry_config {
 	__u32 nprobes;
+	__u32 pcpu_mask; /* records per CPU ring - 1 */
 	/*
 	 * Benchmark only (GOPRY_PROGRAM=floor): every hit returns at once, so
 	 * `make bench` measures the emulated-trap floor at the real probe sites.
 	 */
 	__u32 floor_only;
+	__u32 pad;
 	struct gopry_probe_spec probes[GOPRY_MAX_PROBES];
 };
 

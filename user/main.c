@@ -27,6 +27,7 @@
 #include "goroutines.h"
 #include "log.h"
 #include "output.h"
+#include "pcpu.h"
 #include "probes.h"
 #include "target.h"
 
@@ -505,7 +506,12 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 	struct run_ctx rc = { .plan = plan };
 	struct collector_ctx cctx = { gb, plan, t, out, env.json, t->pid };
 	struct ring_buffer *rb = NULL;
+	struct pcpu *pc = NULL;
 	struct gopry_bpf *skel;
+	struct gopry_config *cfg;
+	int ncpu, any_small = 0;
+	__u32 pcpu_recs;
+	long nsmall;
 	__u64 sent = 0, dropped = 0, last_dropped = 0, start, deadline = 0, next_tick;
 	__u64 next_check = 0;
 	bool execd = false, busy = false;
@@ -515,9 +521,24 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 	skel = gopry_bpf__open();
 	if (!skel)
 		return fail(EXIT_FAIL, "cannot open BPF object: %s", strerror(errno));
-	probes__configure(plan, (struct gopry_config *)&skel->rodata->cfg);
+	cfg = (struct gopry_config *)&skel->rodata->cfg;
+	probes__configure(plan, cfg);
 	/* ~72k records: 0.36 s of goroutine churn at 200k events/s, 70 drains of margin. */
 	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
+	for (__u32 i = 0; i < cfg->nprobes; i++)
+		any_small |= !!(cfg->probes[i].flags & GOPRY_SPEC_SMALL);
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0) {
+		code = fail(EXIT_FAIL, "cannot count the CPUs: %s", strerror(-ncpu));
+		goto out_destroy_skel;
+	}
+	pcpu_recs = pcpu__records_per_cpu(ncpu, any_small);
+	cfg->pcpu_mask = pcpu_recs - 1;
+	err = pcpu__size_map(skel->maps.small_rings, ncpu, pcpu_recs);
+	if (err) {
+		code = fail(EXIT_FAIL, "cannot size the per-CPU rings: %s", strerror(-err));
+		goto out_destroy_skel;
+	}
 	err = gopry_bpf__load(skel);
 	if (err) {
 		/* EACCES is the verifier's refusal; EPERM is a missing capability. */
@@ -533,13 +554,18 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 		code = fail(EXIT_FAIL, "cannot set up the ring buffer: %s", strerror(errno));
 		goto out_destroy_skel;
 	}
+	err = pcpu__open(bpf_map__fd(skel->maps.small_rings), ncpu, pcpu_recs, &pc);
+	if (err) {
+		code = fail(EXIT_FAIL, "cannot map the per-CPU rings: %s", strerror(-err));
+		goto out_free_rb;
+	}
 	err = probes__attach(plan, skel, t->pid, t->path, links);
 	if (err) {
 		code = err == -EPERM || err == -EACCES
 			       ? fail(EXIT_PRIVILEGE, "cannot attach uprobes: %s (%s)",
 				      strerror(-err), privilege_msg)
 			       : fail(EXIT_FAIL, "cannot attach uprobes: %s", strerror(-err));
-		goto out_free_rb;
+		goto out_free_pcpu;
 	}
 	for (size_t i = 0; i < NCOLLECTORS; i++) {
 		if (!collector_on(i) || !collectors[i]->start)
@@ -579,13 +605,16 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 
 		nanosleep(&ts, NULL);
 		nrec = ring_buffer__consume(rb);
+		/* The clock before the heads are read: see pcpu.h. */
+		nsmall = pcpu__drain(pc, now_ns(), handle_event, &rc);
 		/*
 		 * Judge the rate, not this drain's count: scaled to the slow
 		 * interval, or a short drain sees a fraction, drops out of busy
 		 * mode and the next slow interval overflows the ring.
 		 */
-		busy = nrec > 0 && (__u64)nrec * sizeof(struct gopry_event_probe) *
-					   (DRAIN_INTERVAL_MS / ms) > RINGBUF_BYTES / 8;
+		busy = (nrec > 0 && (__u64)nrec * sizeof(struct gopry_event_probe) *
+					    (DRAIN_INTERVAL_MS / ms) > RINGBUF_BYTES / 8) ||
+		       (nsmall > 0 && (__u64)nsmall * (DRAIN_INTERVAL_MS / ms) > pcpu_recs / 8);
 		/* The rest needs no more than ten looks a second: keep idle wakeups cheap. */
 		if (now_ns() < next_check)
 			continue;
@@ -627,8 +656,9 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 	 * for running handlers, so afterwards sent = received + dropped exactly.
 	 */
 	probes__detach(links, plan->n);
-	/* What the target sent before it exited is still in the ring. */
+	/* What the target sent before it exited is still in the rings. */
 	ring_buffer__consume(rb);
+	pcpu__drain(pc, ~0ULL, handle_event, &rc);
 	read_stats(skel, &sent, &dropped);
 	for (size_t i = 0; i < NCOLLECTORS; i++)
 		if (rc.state[i] && collectors[i]->finish)
@@ -646,6 +676,8 @@ out_free_collectors:
 		if (rc.state[i] && collectors[i]->free)
 			collectors[i]->free(rc.state[i]);
 	probes__detach(links, plan->n);
+out_free_pcpu:
+	pcpu__free(pc);
 out_free_rb:
 	ring_buffer__free(rb);
 out_destroy_skel:
