@@ -307,13 +307,16 @@ static void alive_changed(struct gsite *site)
 
 /*
  * g holds goid from now on. since: 0 for a creation event, else the start of
- * the walk that saw it (a walk never overrides what an event said).
+ * the walk that saw it. A walk never overrides what an event said (the
+ * events of the g's next occupant may still be on their way), nor an earlier
+ * walk's reading of the same goroutine; it does override an earlier walk's
+ * reading of another one.
  */
 static void set_ref(struct gsites *s, __u64 g, __u64 goid, __u64 since)
 {
 	struct gref *r = gt_find(&s->refs, g);
 
-	if (r && since)
+	if (r && since && (!r->since || r->goid == goid))
 		return;
 	if (!r)
 		r = gt_insert(&s->refs, g);
