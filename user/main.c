@@ -34,9 +34,10 @@
 #define GOPRY_VERSION "0.1.0"
 #define MIN_GO_MINOR 19
 /*
- * The ring (16 MiB, ~72k records) absorbs a burst from idle of up to ~1.4M
- * events/s between two 50 ms drains (more than goroutine churn flat out
- * produced here); each idle wakeup costs ~0.1 ms of CPU on this VM.
+ * The ring buffer (16 MiB, ~72k records) absorbs a burst from idle of up to
+ * ~1.4M events/s between two 50 ms drains, and each CPU's ring of goroutine
+ * records (user/pcpu.c: 65536 on small machines) as many from that CPU
+ * alone; each idle wakeup costs ~0.1 ms of CPU on this VM.
  */
 #define DRAIN_INTERVAL_MS 50
 /* While the ring fills faster than an eighth of it per drain, drain this often. */
@@ -523,7 +524,6 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 		return fail(EXIT_FAIL, "cannot open BPF object: %s", strerror(errno));
 	cfg = (struct gopry_config *)&skel->rodata->cfg;
 	probes__configure(plan, cfg);
-	/* ~72k records: 0.36 s of goroutine churn at 200k events/s, 70 drains of margin. */
 	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
 	for (__u32 i = 0; i < cfg->nprobes; i++)
 		any_small |= !!(cfg->probes[i].flags & GOPRY_SPEC_SMALL);
@@ -623,7 +623,7 @@ static int trace(struct target *t, struct gobin *gb, struct probe_plan *plan,
 		if (dropped != last_dropped) {
 			char msg[128];
 
-			snprintf(msg, sizeof(msg), "%llu events dropped (ring buffer full)",
+			snprintf(msg, sizeof(msg), "%llu events dropped (a ring full)",
 				 (unsigned long long)(dropped - last_dropped));
 			wlog("%s", msg);
 			output__warning(out, msg);
