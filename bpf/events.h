@@ -2,7 +2,8 @@
 /*
  * The ABI between gopry's BPF programs and its user space: the probe
  * configuration (rodata, set between open and load) and the records sent
- * through the ring buffer. Every record starts with a __u32 type tag.
+ * through the ring buffer or, for the per-goroutine probes, the per-CPU rings
+ * (struct gopry_pcpu_ring). Every record starts with a __u32 type tag.
  *
  * The BPF side only copies facts out: a timestamp, the argument registers of
  * Go's register ABI and a few reads of the target's memory described by the
