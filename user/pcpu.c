@@ -23,8 +23,7 @@ struct pcpu {
 	int ncpu;
 	__u32 nrec;
 	size_t ring_size;
-	struct gopry_event_small *pending;
-	size_t npending, cap;
+	__u64 *head, *tail; /* per CPU, during a drain */
 };
 
 __u32 pcpu__records_per_cpu(int ncpu, int enabled)
@@ -61,6 +60,12 @@ int pcpu__new(void *mem, int ncpu, __u32 nrec, struct pcpu **out)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->head = calloc(ncpu, sizeof(*p->head));
+	p->tail = calloc(ncpu, sizeof(*p->tail));
+	if (!p->head || !p->tail) {
+		pcpu__free(p);
+		return -ENOMEM;
+	}
 	p->mem = mem;
 	p->ncpu = ncpu;
 	p->nrec = nrec;
@@ -93,66 +98,70 @@ void pcpu__free(struct pcpu *p)
 		return;
 	if (p->map_len)
 		munmap(p->mem, p->map_len);
-	free(p->pending);
+	free(p->head);
+	free(p->tail);
 	free(p);
+}
+
+static struct gopry_pcpu_ring *ring(const struct pcpu *p, int c)
+{
+	return (void *)(p->mem + c * p->ring_size);
+}
+
+static struct gopry_event_small *rec(const struct pcpu *p, int c, __u64 k)
+{
+	return (void *)((char *)ring(p, c) + GOPRY_PCPU_HDR +
+			(k & (p->nrec - 1)) * sizeof(struct gopry_event_small));
 }
 
 size_t pcpu__pending(const struct pcpu *p)
 {
-	return p->npending;
-}
+	size_t n = 0;
 
-static int by_ts(const void *a, const void *b)
-{
-	const struct gopry_event_small *x = a, *y = b;
-
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
+	for (int c = 0; c < p->ncpu; c++)
+		n += __atomic_load_n(&ring(p, c)->head, __ATOMIC_ACQUIRE) - ring(p, c)->tail;
+	return n;
 }
 
 long pcpu__drain(struct pcpu *p, __u64 upto_ns, pcpu_handler fn, void *ctx)
 {
-	const size_t rsz = sizeof(struct gopry_event_small);
 	__u64 fullest = 0;
-	size_t i, n;
 
 	for (int c = 0; c < p->ncpu; c++) {
-		struct gopry_pcpu_ring *r = (void *)(p->mem + c * p->ring_size);
-		const char *recs = (const char *)r + GOPRY_PCPU_HDR;
 		/* Acquire: the records up to head are written before head is. */
-		__u64 h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), t = r->tail, k;
+		__u64 h = __atomic_load_n(&ring(p, c)->head, __ATOMIC_ACQUIRE);
+		__u64 t = ring(p, c)->tail;
 
 		/* The producer never passes tail; a wild head is not trusted. */
 		if (h - t > p->nrec)
 			t = h - p->nrec;
-		if (h == t)
-			continue;
-		if (p->npending + (h - t) > p->cap) {
-			size_t cap = p->cap ? p->cap : 4096;
-			void *nv;
-
-			while (cap < p->npending + (h - t))
-				cap *= 2;
-			nv = realloc(p->pending, cap * rsz);
-			if (!nv)
-				return -ENOMEM;
-			p->pending = nv;
-			p->cap = cap;
-		}
-		for (k = t; k != h; k++)
-			memcpy(&p->pending[p->npending++], recs + (k & (p->nrec - 1)) * rsz, rsz);
-		/* Release: the slots are free once copied. */
-		__atomic_store_n(&r->tail, h, __ATOMIC_RELEASE);
+		p->head[c] = h;
+		p->tail[c] = t;
 		if (h - t > fullest)
 			fullest = h - t;
 	}
-	if (!p->npending)
-		return 0;
-	qsort(p->pending, p->npending, rsz, by_ts);
-	for (n = 0; n < p->npending && p->pending[n].ts < upto_ns; n++)
-		;
-	for (i = 0; i < n; i++)
-		fn(ctx, &p->pending[i], rsz);
-	memmove(p->pending, p->pending + n, (p->npending - n) * rsz);
-	p->npending -= n;
+	/*
+	 * Each ring is in time order (its records are stamped one after the
+	 * other under its busy flag): merge them in place, oldest first, and
+	 * leave the records stamped from upto_ns on in their rings.
+	 */
+	for (;;) {
+		int best = -1;
+		__u64 best_ts = upto_ns;
+
+		for (int c = 0; c < p->ncpu; c++) {
+			if (p->tail[c] != p->head[c] && rec(p, c, p->tail[c])->ts < best_ts) {
+				best = c;
+				best_ts = rec(p, c, p->tail[c])->ts;
+			}
+		}
+		if (best < 0)
+			break;
+		fn(ctx, rec(p, best, p->tail[best]), sizeof(struct gopry_event_small));
+		p->tail[best]++;
+	}
+	/* Release: the slots handed on are the producer's again. */
+	for (int c = 0; c < p->ncpu; c++)
+		__atomic_store_n(&ring(p, c)->tail, p->tail[c], __ATOMIC_RELEASE);
 	return (long)fullest;
 }

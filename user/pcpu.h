@@ -4,8 +4,8 @@
  *
  * One single-producer ring per CPU in an mmap'ed array map (struct
  * gopry_pcpu_ring and its records, bpf/events.h): the BPF program writes a
- * record and then publishes head; user space copies records out up to head
- * and then publishes tail. No helper call and no lock shared between CPUs
+ * record and then publishes head; user space reads records up to head and
+ * then publishes tail. No helper call and no lock shared between CPUs
  * on the traced thread's path, unlike the BPF ring buffer's reserve/submit.
  *
  * The CPUs' streams are merged by timestamp. A record is handed on only
@@ -39,13 +39,13 @@ void pcpu__free(struct pcpu *p);
 
 typedef int (*pcpu_handler)(void *ctx, void *data, size_t size);
 /*
- * Takes every published record off the rings and hands on, oldest first,
- * those stamped before upto_ns (~0ULL: all, at the end); the others wait for
- * the next drain. Returns how many records the fullest ring held, for the
- * drain rate, or -ENOMEM (records then stay in the rings).
+ * Hands on, oldest first, the published records stamped before upto_ns
+ * (~0ULL: all, at the end), straight from the rings, and frees their slots;
+ * the others stay in their rings for the next drain. Returns how many
+ * records the fullest ring held, for the drain rate.
  */
 long pcpu__drain(struct pcpu *p, __u64 upto_ns, pcpu_handler fn, void *ctx);
-/* Records taken off the rings but not handed on yet. */
+/* Records published but not handed on yet. */
 size_t pcpu__pending(const struct pcpu *p);
 
 #endif
