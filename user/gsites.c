@@ -326,6 +326,17 @@ static void set_ref(struct gsites *s, __u64 g, __u64 goid, __u64 since)
 	r->since = since;
 }
 
+/*
+ * Which goroutine g held at ts, or NULL: no creation event named it and no
+ * walk that began before ts saw it there.
+ */
+static struct gref *ref_at(struct gsites *s, __u64 g, __u64 ts)
+{
+	struct gref *r = gt_find(&s->refs, g);
+
+	return r && (!r->since || ts >= r->since) ? r : NULL;
+}
+
 /* goid is no longer alive: drop its g's reference unless the g moved on. */
 static void drop_ref(struct gsites *s, const struct glive *e)
 {
@@ -447,17 +458,12 @@ size_t gsites__parked_count(const struct gsites *s)
 	return s->parked.n;
 }
 
-/*
- * The live goroutine g holds at ts, or NULL: no creation event named it and
- * no walk that began before ts saw it there.
- */
+/* The live goroutine g holds at ts, or NULL (see ref_at). */
 static struct glive *live_in(struct gsites *s, __u64 g, __u64 ts)
 {
-	const struct gref *r = gt_find(&s->refs, g);
+	const struct gref *r = ref_at(s, g, ts);
 
-	if (!r || (r->since && ts < r->since))
-		return NULL;
-	return gt_find(&s->live, r->goid);
+	return r ? gt_find(&s->live, r->goid) : NULL;
 }
 
 void gsites__parked(struct gsites *s, __u64 g, __u8 reason, __u64 ts)
@@ -518,7 +524,7 @@ __u64 gsites__park_pct(const struct gsite_park *p, double pct)
 
 void gsites__exited(struct gsites *s, __u64 g, __u64 ts)
 {
-	struct gref *r = gt_find(&s->refs, g);
+	struct gref *r = ref_at(s, g, ts);
 	struct gpark *p = gt_find(&s->parked, g);
 	struct glive *e;
 	struct gsite *site;
@@ -533,7 +539,7 @@ void gsites__exited(struct gsites *s, __u64 g, __u64 ts)
 	 * before the attach and gone before the first walk read it, which
 	 * therefore did not count it alive either.
 	 */
-	if (!r || (r->since && ts < r->since)) {
+	if (!r) {
 		s->st.unknown_exit++;
 		return;
 	}
