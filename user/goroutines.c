@@ -735,10 +735,11 @@ static void goroutines_tick(void *state, __u64 now)
 
 	st->ticks++;
 	if (now >= st->next_walk_ns) {
-		__u64 t0 = mono_ns();
+		__u64 t0 = mono_ns(), t1;
 
 		walk(st);
-		st->next_walk_ns = mono_ns() + (mono_ns() - t0) * WALK_SPACING;
+		t1 = mono_ns();
+		st->next_walk_ns = t1 + (t1 - t0) * WALK_SPACING;
 	} else {
 		st->walks_skipped++;
 	}
