@@ -8,19 +8,8 @@
 #include "gc.h"
 #include "output.h"
 
-static int failures;
-
-#define CHECK(name, cond, ...)                                                                     \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("PASS %s\n", name);                                                 \
-		} else {                                                                           \
-			printf("FAIL %s: ", name);                                                 \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#define CHECK_PREFIX ""
+#include "check.h"
 
 static struct gc_record gcs[8];
 static int ngc;

@@ -9,19 +9,8 @@
 #include "gsites.h"
 #include "waitreasons.h"
 
-static int failures;
-
-#define CHECK(name, cond, ...)                                                                     \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("PASS goroutines.%s\n", name);                                      \
-		} else {                                                                           \
-			printf("FAIL goroutines.%s: ", name);                                      \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#define CHECK_PREFIX "goroutines."
+#include "check.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull

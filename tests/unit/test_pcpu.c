@@ -10,19 +10,8 @@
 #include "events.h"
 #include "pcpu.h"
 
-static int failures;
-
-#define CHECK(name, cond, ...)                                                                     \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("PASS pcpu.%s\n", name);                                            \
-		} else {                                                                           \
-			printf("FAIL pcpu.%s: ", name);                                            \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#define CHECK_PREFIX "pcpu."
+#include "check.h"
 
 #define NCPU 2
 #define NREC 8
