@@ -15,6 +15,7 @@ struct env {
 	char **cmd;
 	/* Collectors beyond GC/STW add their options here. */
 	bool goroutines;                /* --goroutines: per-site table each interval */
+	bool no_goroutines;             /* --no-goroutines: no goroutine probes at all */
 	bool leaks;                     /* --leaks: leak suspects at the end */
 	bool waits;                     /* --waits: park reasons and times (gopark, execute) */
 	double leak_min_age;            /* --leak-min-age SECS: parked this long = stuck */

@@ -25,6 +25,7 @@
 #include "gobin.h"
 #include "heap.h"
 #include "goroutines.h"
+#include "json.h"
 #include "log.h"
 #include "output.h"
 #include "pcpu.h"
@@ -77,7 +78,8 @@ static const char usage_text[] =
 	"       gopry [OPTIONS] -- CMD [ARGS...]\n"
 	"\n"
 	"Attach to a running Go program (or start one under trace) and report every\n"
-	"GC cycle and stop-the-world pause as the Go runtime itself counts them.\n"
+	"GC cycle and stop-the-world pause as the Go runtime itself counts them, and\n"
+	"its goroutines by creation site.\n"
 	"No change to, restart of, or cooperation from the program is needed.\n"
 	"\n"
 	"Options:\n"
@@ -87,8 +89,12 @@ static const char usage_text[] =
 	"  -j, --json           JSON Lines on stdout instead of text\n"
 	"      --dry-run        print the probe plan (function, address, file offset,\n"
 	"                       instruction) and exit without loading BPF\n"
-	"      --goroutines     goroutines by creation site: alive, created, exited,\n"
-	"                       lifetimes, wait states; a table every interval\n"
+	"      --goroutines     goroutines by creation site (alive, created, exited,\n"
+	"                       lifetimes, wait states): the table every interval, not\n"
+	"                       only at the end (collected by default; text output\n"
+	"                       otherwise prints one count line per interval)\n"
+	"      --no-goroutines  no goroutine probes (they cost about 1 us per goroutine\n"
+	"                       created; GC/STW only)\n"
 	"      --leaks          rank creation sites that leak goroutines, every\n"
 	"                       interval and at the end\n"
 	"      --leak-min-age SECS  a goroutine parked this long (across two walks) counts\n"
@@ -119,6 +125,7 @@ static const char usage_text[] =
 	"  sudo gopry -- ./myserver --flag  # trace a program from its first instruction\n"
 	"  gopry --dry-run -p 4242          # where the probes would go\n"
 	"  sudo gopry -p 4242 --goroutines --leaks -i 5   # goroutines by site, leak suspects\n"
+	"  sudo gopry -p 4242 --no-goroutines             # GC and STW pauses only\n"
 	"  sudo gopry -p 4242 -d 30 --allocs a.pb.gz      # then: go tool pprof -top a.pb.gz\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not a Go program,\n"
@@ -132,7 +139,8 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_DRY_RUN = 256, OPT_GOROUTINES, OPT_LEAKS, OPT_WAITS, OPT_GPROFILE, OPT_LEAK_AGE };
+	enum { OPT_DRY_RUN = 256, OPT_GOROUTINES, OPT_LEAKS, OPT_WAITS, OPT_GPROFILE, OPT_LEAK_AGE,
+	       OPT_NO_GOROUTINES };
 	enum { OPT_HEAP = 300, OPT_ALLOCS, OPT_ALLOCS_FOLDED, OPT_SRC, OPT_SET_MPR };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -141,6 +149,7 @@ static int parse_args(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "goroutines", no_argument, NULL, OPT_GOROUTINES },
+		{ "no-goroutines", no_argument, NULL, OPT_NO_GOROUTINES },
 		{ "leaks", no_argument, NULL, OPT_LEAKS },
 		{ "waits", no_argument, NULL, OPT_WAITS },
 		{ "leak-min-age", required_argument, NULL, OPT_LEAK_AGE },
@@ -197,6 +206,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_GOROUTINES:
 			env.goroutines = true;
+			break;
+		case OPT_NO_GOROUTINES:
+			env.no_goroutines = true;
 			break;
 		case OPT_LEAKS:
 			env.leaks = true;
@@ -256,6 +268,12 @@ static int parse_args(int argc, char **argv)
 				elog("unknown option %s", argv[optind - 1]);
 			return -EINVAL;
 		}
+	}
+	if (env.no_goroutines &&
+	    (env.goroutines || env.leaks || env.waits || env.goroutine_profile)) {
+		elog("--no-goroutines contradicts --goroutines, --leaks, --waits and "
+		     "--goroutine-profile");
+		return -EINVAL;
 	}
 	if (optind < argc)
 		env.cmd = &argv[optind];
@@ -773,13 +791,27 @@ int main(int argc, char **argv)
 		output__warning(out, msg);
 	}
 	if (env.dry_run) {
-		printf("probe plan for %s (%s%s%s%s):\n", t.name, gobin__go_version(gb),
-		       gobin__is_pie(gb) ? ", PIE" : "", gobin__has_symtab(gb) ? ", symtab" : "",
-		       gobin__has_dwarf(gb) ? ", DWARF" : "");
-		if (env.json)
+		if (env.json) {
+			/* JSON Lines only: the header is a record too. */
+			struct json j;
+
+			json__begin(&j, stdout);
+			json__str(&j, "type", "plan");
+			json__s64(&j, "pid", t.pid);
+			json__str(&j, "path", t.name);
+			json__str(&j, "go_version", gobin__go_version(gb));
+			json__bool(&j, "pie", gobin__is_pie(gb));
+			json__bool(&j, "symtab", gobin__has_symtab(gb));
+			json__bool(&j, "dwarf", gobin__has_dwarf(gb));
+			json__end(&j);
 			probes__print_json(&plan, stdout, t.pid);
-		else
+		} else {
+			printf("probe plan for %s (%s%s%s%s):\n", t.name, gobin__go_version(gb),
+			       gobin__is_pie(gb) ? ", PIE" : "",
+			       gobin__has_symtab(gb) ? ", symtab" : "",
+			       gobin__has_dwarf(gb) ? ", DWARF" : "");
 			probes__print(&plan, stdout);
+		}
 		code = EXIT_OK;
 		goto out_free_gobin;
 	}

@@ -74,7 +74,9 @@ def run_case(ver, mode, attach, d):
     bin_ = build(ver, mode)
     rep, prof = os.path.join(d, "r.json"), os.path.join(d, "g.pb.gz")
     args = ["-n", str(N), "-m", str(M), "-pre", str(PRE), "-report", rep]
-    gopts = [GOPRY, "-j", "--goroutines", "--leaks", "--goroutine-profile", prof]
+    # Collection is on by default: the by-PID cases leave --goroutines out.
+    gopts = [GOPRY, "-j"] + ([] if attach else ["--goroutines"]) + [
+        "--leaks", "--goroutine-profile", prof]
     if not attach:
         p = subprocess.run(gopts + ["--", bin_] + args, capture_output=True, text=True,
                            timeout=RUN_TIMEOUT)
@@ -242,14 +244,21 @@ def case_waits(ver, mode):
     return [(name, "; ".join(errs) if errs else None)]
 
 
-def case_plan(ver, mode):
-    """The creation and exit probes exist and are emulated (no single-step)."""
-    name = f"goroutines/{ver}/{mode}/plan"
-    p = subprocess.run([GOPRY, "--dry-run", "-j", "--goroutines", "--", build(ver, mode)],
+def plan_roles(ver, mode, *opts):
+    p = subprocess.run([GOPRY, "--dry-run", "-j", *opts, "--", build(ver, mode)],
                        capture_output=True, text=True, timeout=60)
-    recs = [r for r in records(p.stdout) if r.get("type") == "probe"]
-    roles = {r["role"]: r for r in recs}
-    errs = []
+    return {r["role"]: r for r in records(p.stdout) if r.get("type") == "probe"}, p
+
+
+def case_plan(ver, mode):
+    """By default the creation and exit probes exist and are emulated (no
+    single-step); --no-goroutines leaves them out."""
+    name = f"goroutines/{ver}/{mode}/plan"
+    roles, p = plan_roles(ver, mode)
+    off, _ = plan_roles(ver, mode, "--no-goroutines")
+    errs = [f"--no-goroutines plans {r}" for r in off if r.startswith("goroutine")]
+    if not off:
+        errs.append("--no-goroutines: no plan")
     for role, fn in (("goroutine-create", "runtime.newproc.func1"),
                      ("goroutine-exit", "runtime.goexit1")):
         r = roles.get(role)
