@@ -36,6 +36,12 @@ static __u64 field(const __u8 *buf, __s64 off, size_t size)
 	return v;
 }
 
+/* g.parentGoid: go1.21+ only (go1.21.13 runtime2.go:485); read when the layout has it. */
+static bool has_parent(const struct go_layout *lay)
+{
+	return lay->off[GF_G_PARENTGOID] >= 0 && lay->off[GF_G_PARENTGOID] + 8 <= G_SPAN;
+}
+
 /* Span of the g that holds every member read. */
 static size_t span(const struct go_layout *lay)
 {
@@ -44,6 +50,8 @@ static size_t span(const struct go_layout *lay)
 	for (size_t i = 0; i < sizeof(g_fields) / sizeof(g_fields[0]); i++)
 		if (lay->off[g_fields[i]] + 8 > end)
 			end = lay->off[g_fields[i]] + 8;
+	if (has_parent(lay) && lay->off[GF_G_PARENTGOID] + 8 > end)
+		end = lay->off[GF_G_PARENTGOID] + 8;
 	return end;
 }
 
@@ -56,12 +64,15 @@ static void decode_g(const struct go_layout *lay, const __u8 *buf, struct gsite_
 	g->waitreason = field(buf, lay->off[GF_G_WAITREASON], 1);
 	g->gopc = field(buf, lay->off[GF_G_GOPC], 8);
 	g->startpc = field(buf, lay->off[GF_G_STARTPC], 8);
+	if (has_parent(lay))
+		g->parent = field(buf, lay->off[GF_G_PARENTGOID], 8);
 }
 
 static bool same_g(const struct gsite_g *a, const struct gsite_g *b)
 {
 	return a->status == b->status && a->goid == b->goid && a->gopc == b->gopc &&
-	       a->startpc == b->startpc && a->waitreason == b->waitreason;
+	       a->startpc == b->startpc && a->waitreason == b->waitreason &&
+	       a->parent == b->parent;
 }
 
 static bool has_null(const __u64 *ptrs, size_t n)

@@ -182,6 +182,15 @@ struct gsites {
 	__u32 walk;      /* walks begun */
 	bool initial;
 	__u64 walk_ts;
+	/*
+	 * Goroutines this walk added, with their creators' goids: resolved at
+	 * the walk's end, since a creator may come later in the list (a new
+	 * goroutine takes a dead g, wherever it is).
+	 */
+	struct gwalk_parent {
+		__u64 goid, parent;
+	} *wparents;
+	size_t nwparents, wparents_cap;
 	struct gsites_stats st;
 };
 
@@ -296,6 +305,7 @@ void gsites__free(struct gsites *s)
 	free(s->pending.v);
 	free(s->parked.v);
 	free(s->refs.v);
+	free(s->wparents);
 	free(s);
 }
 
@@ -593,6 +603,26 @@ static void note_state(struct glive *e, const struct gsite_g *g, __u64 ts)
 	e->miss = 0;
 }
 
+static void walk_parent(struct gsites *s, long idx, __u64 goid, __u64 parent)
+{
+	if (!parent) {
+		s->sites[idx]->parent_unknown++;
+		return;
+	}
+	if (s->nwparents == s->wparents_cap) {
+		size_t ncap = s->wparents_cap ? s->wparents_cap * 2 : 64;
+		struct gwalk_parent *nv = realloc(s->wparents, ncap * sizeof(*nv));
+
+		if (!nv) {
+			s->sites[idx]->parent_unknown++;
+			return;
+		}
+		s->wparents = nv;
+		s->wparents_cap = ncap;
+	}
+	s->wparents[s->nwparents++] = (struct gwalk_parent){ goid, parent };
+}
+
 void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
 {
 	struct glive *e = gt_find(&s->live, g->goid);
@@ -629,6 +659,7 @@ void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
 	if (!e)
 		return;
 	set_ref(s, g->g, g->goid, s->walk_ts);
+	walk_parent(s, idx, g->goid, g->parent);
 	if (s->initial) {
 		s->sites[idx]->at_attach++;
 	} else {
@@ -701,6 +732,14 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 		for (size_t i = 0; i < s->nsites; i++)
 			s->sites[i]->min_alive = s->sites[i]->alive;
 	}
+	/* Before the lost go: a creator the walk missed twice is gone as well. */
+	for (size_t i = 0; i < s->nwparents; i++) {
+		const struct glive *e = gt_find(&s->live, s->wparents[i].goid);
+
+		if (e)
+			note_parent(s, s->sites[e->site], s->wparents[i].parent);
+	}
+	s->nwparents = 0;
 	if (complete && s->live.n)
 		gone = calloc(s->live.n, sizeof(*gone));
 	for (size_t k = 0; gone && k < s->live.cap; k++) {

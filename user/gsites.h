@@ -70,8 +70,9 @@ struct gsite {
 	__u64 min_alive;             /* over the window */
 	/*
 	 * Creators: the sites of the goroutines that ran this site's go
-	 * statement (from the creation event's parent goid, looked up among
-	 * the live goroutines), most frequent first once sorted by the reader.
+	 * statement (the parent goid of a creation event, or of a walk's g for
+	 * goroutines a walk found, looked up among the live goroutines), most
+	 * frequent first once sorted by the reader.
 	 */
 	struct gsite_parent parents[GSITE_MAX_PARENTS];
 	__u64 parent_other;   /* from further sites than fit in parents[] */
@@ -137,6 +138,7 @@ size_t gsites__parked_count(const struct gsites *s);
 struct gsite_g {
 	__u64 g; /* its address */
 	__u64 goid, gopc, startpc, waitsince;
+	__u64 parent;  /* g.parentGoid (go1.21+): the creator's goid; 0 = not known */
 	__u32 status;  /* without GS_SCAN */
 	__u8 waitreason;
 };

@@ -323,6 +323,52 @@ static void test_parents(void)
 	gsites__free(s);
 }
 
+/*
+ * Goroutines found by walks: their g.parentGoid names the creator, which the
+ * list may hold after them (a new goroutine takes a dead g wherever it is).
+ */
+static void test_walk_parents(void)
+{
+	struct gsites *s;
+	struct gsite *sh, *lk;
+	struct gsite_g g = { .status = GS_WAITING };
+
+	gsites__new(namer, NULL, 0, &s);
+	gsites__walk_begin(s, SEC, true);
+	for (__u64 id = 100; id < 103; id++) {
+		/* Before their creator (goid 10) in the list. */
+		g = (struct gsite_g){ .g = GP(id), .goid = id, .gopc = PC_LEAK,
+				      .startpc = PC_LEAK + 1, .status = GS_WAITING, .parent = 10 };
+		gsites__walk_seen(s, &g);
+	}
+	g = (struct gsite_g){ .g = GP(10), .goid = 10, .gopc = PC_SHORT, .startpc = PC_SHORT + 1,
+			      .status = GS_WAITING, .parent = 1 };
+	gsites__walk_seen(s, &g); /* its creator, goid 1, exited before the attach */
+	g = (struct gsite_g){ .g = GP(11), .goid = 11, .gopc = PC_SHORT, .startpc = PC_SHORT + 1,
+			      .status = GS_WAITING }; /* go1.19: no parentGoid */
+	gsites__walk_seen(s, &g);
+	gsites__walk_end(s, true, SEC);
+	sh = site(s, PC_SHORT);
+	lk = site(s, PC_LEAK);
+	CHECK("walk_parent_later", lk && lk->parents[0].site == sh && lk->parents[0].count == 3 &&
+		  !lk->parent_unknown,
+	      "x%llu unknown %llu", lk ? (unsigned long long)lk->parents[0].count : 0,
+	      lk ? (unsigned long long)lk->parent_unknown : 0);
+	CHECK("walk_parent_unknown", sh && !sh->parents[0].site && sh->parent_unknown == 2, "%llu",
+	      sh ? (unsigned long long)sh->parent_unknown : 0);
+	/* Seen again: counted once. */
+	gsites__walk_begin(s, 2 * SEC, false);
+	for (__u64 id = 100; id < 103; id++) {
+		g = (struct gsite_g){ .g = GP(id), .goid = id, .gopc = PC_LEAK,
+				      .startpc = PC_LEAK + 1, .status = GS_WAITING, .parent = 10 };
+		gsites__walk_seen(s, &g);
+	}
+	gsites__walk_end(s, false, SEC);
+	CHECK("walk_parent_once", lk->parents[0].count == 3, "x%llu",
+	      (unsigned long long)lk->parents[0].count);
+	gsites__free(s);
+}
+
 static void test_parks(void)
 {
 	struct gsites *s;
@@ -489,6 +535,7 @@ int main(void)
 	test_leaks();
 	test_waitreason_table();
 	test_parents();
+	test_walk_parents();
 	test_parks();
 	test_longest_wait();
 	return failures != 0;
