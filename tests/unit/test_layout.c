@@ -21,26 +21,15 @@
 #include "gobin.h"
 #include "layout.h"
 
-static int failures;
-
-#define CHECK(cond, name, ...)                                                          \
-	do {                                                                             \
-		if (cond) {                                                              \
-			printf("PASS %s\n", name);                                       \
-		} else {                                                                 \
-			printf("FAIL %s: ", name);                                       \
-			printf(__VA_ARGS__);                                             \
-			printf("\n");                                                    \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
+#define CHECK_PREFIX ""
+#include "check.h"
 
 static void table_selfcheck(void)
 {
 	size_t i;
 	int f;
 
-	CHECK(layout__table_rows >= 8, "table.rows", "%zu rows", layout__table_rows);
+	CHECK("table.rows", layout__table_rows >= 8, "%zu rows", layout__table_rows);
 	for (i = 0; i < layout__table_rows; i++) {
 		const struct layout_table_row *r = &layout__table[i];
 		char name[64], want[16];
@@ -52,16 +41,17 @@ static void table_selfcheck(void)
 		for (f = 0; f < GF__COUNT; f++)
 			if (r->off[f] < 0 && !(f == GF_G_PARENTGOID && r->minor < 21))
 				missing++;
-		CHECK(!strncmp(r->version, want, strlen(want)) && !missing &&
+		CHECK(name,
+		      !strncmp(r->version, want, strlen(want)) && !missing &&
 			      (i == 0 || r->minor > layout__table[i - 1].minor),
-		      name, "version %s, %d members missing, order", r->version, missing);
+		      "version %s, %d members missing, order", r->version, missing);
 	}
-	CHECK(!strcmp(layout__table_versions(), "1.19, 1.21-1.27"), "table.versions", "'%s'",
+	CHECK("table.versions", !strcmp(layout__table_versions(), "1.19, 1.21-1.27"), "'%s'",
 	      layout__table_versions());
-	CHECK(!strcmp(layout__field_name(GF_G_GOID), "runtime.g.goid") &&
+	CHECK("table.names",
+	      !strcmp(layout__field_name(GF_G_GOID), "runtime.g.goid") &&
 		      !strcmp(layout__global_name(GG_GCCONTROLLER), "runtime.gcController"),
-	      "table.names", "%s %s", layout__field_name(GF_G_GOID),
-	      layout__global_name(GG_GCCONTROLLER));
+	      "%s %s", layout__field_name(GF_G_GOID), layout__global_name(GG_GCCONTROLLER));
 }
 
 static const struct layout_table_row *row_for(int minor)
@@ -84,7 +74,7 @@ static void check_table_vs_dwarf(const char *label, struct gobin *gb)
 
 	snprintf(name, sizeof(name), "layout.%s.table_eq_dwarf", label);
 	if (!row) {
-		CHECK(false, name, "no table row for %s", gobin__go_version(gb));
+		CHECK(name, false, "no table row for %s", gobin__go_version(gb));
 		return;
 	}
 	for (f = 0; f < GF__COUNT; f++) {
@@ -105,7 +95,7 @@ static void check_table_vs_dwarf(const char *label, struct gobin *gb)
 					      full, (long long)off, row->off[f]);
 		}
 	}
-	CHECK(!nbad, name, "%d differ (%s row):%s", nbad, row->version, bad);
+	CHECK(name, !nbad, "%d differ (%s row):%s", nbad, row->version, bad);
 }
 
 /*
@@ -127,7 +117,7 @@ static void check_sibling(const char *label, const char *gname, __u64 dec, struc
 		return;
 	}
 	snprintf(name, sizeof(name), "layout.%s.decode_shift_eq_sibling.%s", label, gname);
-	CHECK(dec - sym == dec_work - sym_work, name,
+	CHECK(name, dec - sym == dec_work - sym_work,
 	      "decode %#llx vs sibling symtab %#llx: shift %#llx, work's %#llx",
 	      (unsigned long long)dec, (unsigned long long)sym, (unsigned long long)(dec - sym),
 	      (unsigned long long)(dec_work - sym_work));
@@ -145,7 +135,7 @@ static void check_binary(const char *label, const char *path, const char *siblin
 
 	snprintf(name, sizeof(name), "layout.%s.open", label);
 	err = gobin__open(path, &gb);
-	CHECK(!err, name, "%s: %s", path, strerror(-err));
+	CHECK(name, !err, "%s: %s", path, strerror(-err));
 	if (err)
 		return;
 
@@ -154,15 +144,15 @@ static void check_binary(const char *label, const char *path, const char *siblin
 
 	err = layout__resolve(gb, &lay);
 	snprintf(name, sizeof(name), "layout.%s.resolve", label);
-	CHECK(!err, name, "%s", strerror(-err));
+	CHECK(name, !err, "%s", strerror(-err));
 	for (f = 0; f < GF__COUNT; f++)
 		if (lay.off_src[f] == LS_NONE && f != GF_G_PARENTGOID)
 			break;
 	snprintf(name, sizeof(name), "layout.%s.offsets", label);
-	CHECK(f == GF__COUNT &&
-		      lay.off_src[0] == (gobin__has_dwarf(gb) ? LS_DWARF : LS_TABLE) &&
+	CHECK(name,
+	      f == GF__COUNT && lay.off_src[0] == (gobin__has_dwarf(gb) ? LS_DWARF : LS_TABLE) &&
 		      (gobin__has_dwarf(gb) || lay.table_version),
-	      name, "%s unresolved, source %s", f < GF__COUNT ? layout__field_name(f) : "none",
+	      "%s unresolved, source %s", f < GF__COUNT ? layout__field_name(f) : "none",
 	      layout__source_name(lay.off_src[0]));
 
 	if (sibling && gobin__open(sibling, &sib))
@@ -173,21 +163,21 @@ static void check_binary(const char *label, const char *path, const char *siblin
 
 		err = layout__decode_global(gb, &lay, g, &dec);
 		snprintf(name, sizeof(name), "layout.%s.decode.%s", label, gname);
-		CHECK(!err && dec, name, "%s", strerror(-err));
+		CHECK(name, !err && dec, "%s", strerror(-err));
 		if (gobin__has_symtab(gb)) {
 			/* (b) on unstripped binaries decoding must agree with .symtab */
 			err = gobin__symbol_addr(gb, gname, &sym);
 			snprintf(name, sizeof(name), "layout.%s.decode_eq_symtab.%s", label, gname);
-			CHECK(!err && sym == dec, name, "symtab %#llx (%d), decode %#llx",
+			CHECK(name, !err && sym == dec, "symtab %#llx (%d), decode %#llx",
 			      (unsigned long long)sym, err, (unsigned long long)dec);
 			snprintf(name, sizeof(name), "layout.%s.resolve_src.%s", label, gname);
-			CHECK(lay.global_src[g] == LS_SYMTAB && lay.global[g] == sym, name, "%s %#llx",
+			CHECK(name, lay.global_src[g] == LS_SYMTAB && lay.global[g] == sym, "%s %#llx",
 			      layout__source_name(lay.global_src[g]),
 			      (unsigned long long)lay.global[g]);
 			continue;
 		}
 		snprintf(name, sizeof(name), "layout.%s.resolve_src.%s", label, gname);
-		CHECK(lay.global_src[g] == LS_DECODE && lay.global[g] == dec, name, "%s %#llx",
+		CHECK(name, lay.global_src[g] == LS_DECODE && lay.global[g] == dec, "%s %#llx",
 		      layout__source_name(lay.global_src[g]), (unsigned long long)lay.global[g]);
 		if (sib)
 			check_sibling(label, gname, dec, sib, g, &lay, gb);
