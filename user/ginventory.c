@@ -111,6 +111,15 @@ static int read_g(const struct target *t, const struct go_layout *lay, __u64 gp,
 	return -EAGAIN;
 }
 
+int ginventory__len(const struct target *t, const struct go_layout *lay, __u64 bias,
+		    __u64 *len)
+{
+	if (!ginventory__available(lay))
+		return -ENOTSUP;
+	return target__read(t, lay->global[GG_ALLGS] + bias + lay->off[GF_ALLGS_LEN], len,
+			    sizeof(*len));
+}
+
 int ginventory__walk(const struct target *t, const struct go_layout *lay, __u64 bias,
 		     void (*cb)(void *ctx, const struct gsite_g *g), void *ctx,
 		     struct ginventory_stats *st)

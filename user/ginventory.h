@@ -25,6 +25,10 @@ struct ginventory_stats {
 /* Whether the layout has everything a walk needs (else the inventory is unavailable). */
 bool ginventory__available(const struct go_layout *lay);
 
+/* How many entries runtime.allgs has now (what a walk will read). */
+int ginventory__len(const struct target *t, const struct go_layout *lay, __u64 bias,
+		    __u64 *len);
+
 /*
  * Read every goroutine once; cb gets the alive ones (status without
  * _Gscan). bias is the load bias of the binary. 0, or -errno when the list
