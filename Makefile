@@ -100,12 +100,13 @@ $(OUTPUT)/fuzz/fuzz_gobin: tests/fuzz/fuzz_gobin.c $(FUZZ_GOBIN_SRCS) $(wildcard
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-std=gnu11 -D_GNU_SOURCE -Iuser $(filter %.c,$^) -lelf -ldw -lz -o $@
 
-# The unit tests again under ASan and UBSan, in their own output tree (the
-# library and every object rebuilt with the sanitizers); tests/run.sh runs them.
+# The unit tests and gopry again under ASan and UBSan, in their own output
+# tree (the library and every object rebuilt with the sanitizers);
+# tests/run.sh runs the tests, tests/e2e/sanitized.py that gopry.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE="$(ASAN_FLAGS)" \
-		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(UNIT_BINS))
+		$(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(UNIT_BINS) $(BIN))
 
 # cppcheck and clang-tidy on user/.
 lint: all

@@ -107,7 +107,8 @@ struct gstate {
 
 /*
  * On unless --no-goroutines: the two probes cost 1.27x the emulated-trap
- * floor per hit, within the budget of 1.3x (make bench, churn, 2026-11-29).
+ * floor per hit (median of the rounds' paired ratios in a 21- and a
+ * 31-round run of make bench's churn, 2026-11-29), at the budget of 1.3x.
  */
 static bool goroutines_enabled(void)
 {
@@ -282,7 +283,8 @@ static int walk(struct gstate *st)
 		/* ~1.7 us a goroutine here: 1M take seconds before the attach is done. */
 		if (!ginventory__len(st->target, &st->plan->layout, st->bias, &n) &&
 		    n >= BIG_WALK)
-			ilog("reading the %llu goroutines of the target...", (unsigned long long)n);
+			ilog("reading the target's goroutine list (%llu entries)...",
+			     (unsigned long long)n);
 	}
 	gsites__walk_begin(st->sites, mono_ns(), initial);
 	err = ginventory__walk(st->target, &st->plan->layout, st->bias, on_walk_g, st,
@@ -627,21 +629,24 @@ static void text_site(struct gstate *st, const struct gsite *s, __u64 now)
 #define DEFAULT_TEXT_SITES 20
 
 /*
- * Text: the table, or with brief (default collection, no --goroutines) one
- * line of totals per interval and the top sites only at the end. JSON: the
- * whole record either way.
+ * Text: totals and the table, or with brief (neither --goroutines nor
+ * --waits) the totals alone per interval and the top sites only at the end.
+ * JSON: the whole record either way.
  */
 static void report(struct gstate *st, __u64 now, bool final, bool brief)
 {
 	__u64 alive, created, exited, salive, screated, sexited;
-	struct gsite **v;
-	size_t n;
+	bool sites = st->json || final || !brief;
+	struct gsite **v = NULL;
+	size_t n = 0;
 
 	gsites__totals(st->sites, false, &alive, &created, &exited);
 	gsites__totals(st->sites, true, &salive, &screated, &sexited);
-	v = sorted_sites(st, &n);
-	if (!v)
-		return;
+	if (sites) {
+		v = sorted_sites(st, &n);
+		if (!v)
+			return;
+	}
 	if (st->json) {
 		struct json j;
 
@@ -663,17 +668,16 @@ static void report(struct gstate *st, __u64 now, bool final, bool brief)
 		fputc(']', stdout);
 		json__end(&j);
 	} else {
-		char el[16];
-
 		size_t shown = 0, more = 0;
+		char el[16];
 
 		fmt_dur(el, sizeof(el), now - st->start_ns);
 		printf("goroutines%s after %s: %llu alive, %llu created, %llu exited "
 		       "(system: %llu alive)\n", final ? " (final)" : "", el,
 		       (unsigned long long)alive, (unsigned long long)created,
 		       (unsigned long long)exited, (unsigned long long)salive);
-		if (brief && !final)
-			goto out_free;
+		if (!sites)
+			return;
 		printf("%7s %8s %8s %8s %8s %8s %8s %-22s%s %s\n", "ALIVE", "CREATED", "EXITED",
 		       "P50", "P99", "MAX", "OLDEST", "WAITING",
 		       env.waits ? " PARKED ON:COUNT/P50         " : "", "SITE -> START");
@@ -690,7 +694,6 @@ static void report(struct gstate *st, __u64 now, bool final, bool brief)
 		if (more)
 			printf("(%zu more sites: --goroutines lists them all)\n", more);
 	}
-out_free:
 	free(v);
 }
 

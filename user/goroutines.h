@@ -2,7 +2,8 @@
 /*
  * goroutines: goroutine lifetimes by creation site, the goroutines alive at
  * attach (runtime.allgs), what the alive ones wait on, and leak suspects.
- * Enabled by --goroutines, --leaks or --goroutine-profile FILE.
+ * On unless --no-goroutines; --goroutines, --waits, --leaks and
+ * --goroutine-profile FILE choose what is reported.
  */
 #ifndef GOPRY_GOROUTINES_H
 #define GOPRY_GOROUTINES_H

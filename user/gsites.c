@@ -409,16 +409,19 @@ void gsites__created(struct gsites *s, __u64 goid, __u64 g, __u64 gopc, __u64 st
 	if (idx < 0)
 		return;
 	s->sites[idx]->created++;
-	note_parent(s, s->sites[idx], parent);
 	e = gt_find(&s->live, goid);
 	set_ref(s, g, goid, 0);
 	if (e) {
-		/* Already found by a walk that ran after it was created. */
+		/*
+		 * Already found by a walk that ran after it was created, which
+		 * counted its creator (from g.parentGoid) too.
+		 */
 		s->st.dup_create++;
 		e->create_ts = ts;
 		e->g = g;
 		return;
 	}
+	note_parent(s, s->sites[idx], parent);
 	e = gt_find(&s->pending, goid);
 	if (e)
 		gt_remove(&s->pending, e);
@@ -740,6 +743,12 @@ void gsites__walk_end(struct gsites *s, bool complete, __u64 threshold_ns)
 			note_parent(s, s->sites[e->site], s->wparents[i].parent);
 	}
 	s->nwparents = 0;
+	if (s->wparents_cap > 4096) {
+		/* Only the first walk finds many: later ones find what events missed. */
+		free(s->wparents);
+		s->wparents = NULL;
+		s->wparents_cap = 0;
+	}
 	if (complete && s->live.n)
 		gone = calloc(s->live.n, sizeof(*gone));
 	for (size_t k = 0; gone && k < s->live.cap; k++) {

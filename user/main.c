@@ -93,14 +93,15 @@ static const char usage_text[] =
 	"                       lifetimes, wait states): the table every interval, not\n"
 	"                       only at the end (collected by default; text output\n"
 	"                       otherwise prints one count line per interval)\n"
-	"      --no-goroutines  no goroutine probes (two traps per goroutine, ~2.4 us\n"
+	"      --no-goroutines  no goroutine probes (two traps per goroutine, ~2.3 us\n"
 	"                       measured; see PERFORMANCE in the README): GC/STW only\n"
 	"      --leaks          rank creation sites that leak goroutines, every\n"
 	"                       interval and at the end\n"
 	"      --leak-min-age SECS  a goroutine parked this long (across two walks) counts\n"
 	"                       as stuck for --leaks (default 0.5)\n"
 	"      --waits          park reasons and times per creation site (probes\n"
-	"                       gopark and execute: hot, costs per park)\n"
+	"                       gopark and execute: hot, costs per park); the table\n"
+	"                       every interval, as --goroutines\n"
 	"      --goroutine-profile FILE\n"
 	"                       at the end, write alive goroutines by creation site and\n"
 	"                       wait reason as a pprof profile (go tool pprof FILE)\n"
@@ -164,6 +165,7 @@ static int parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	bool leak_age = false;
 	char *end;
 	long pid_arg;
 	int c;
@@ -217,6 +219,7 @@ static int parse_args(int argc, char **argv)
 			env.waits = true;
 			break;
 		case OPT_LEAK_AGE:
+			leak_age = true;
 			errno = 0;
 			env.leak_min_age = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(env.leak_min_age >= 0) ||
@@ -270,9 +273,9 @@ static int parse_args(int argc, char **argv)
 		}
 	}
 	if (env.no_goroutines &&
-	    (env.goroutines || env.leaks || env.waits || env.goroutine_profile)) {
-		elog("--no-goroutines contradicts --goroutines, --leaks, --waits and "
-		     "--goroutine-profile");
+	    (env.goroutines || env.leaks || env.waits || env.goroutine_profile || leak_age)) {
+		elog("--no-goroutines contradicts --goroutines, --leaks, --leak-min-age, --waits "
+		     "and --goroutine-profile");
 		return -EINVAL;
 	}
 	if (optind < argc)

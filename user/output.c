@@ -327,8 +327,11 @@ void output__summary(struct output *o, __u64 now_ns, __u64 sent, __u64 received,
 {
 	double secs = o->attach_ns && now_ns > o->attach_ns ? (now_ns - o->attach_ns) / 1e9 : 0;
 
-	qsort(o->stw_gc.v, o->stw_gc.n, sizeof(__u64), cmp_u64);
-	qsort(o->stw_other.v, o->stw_other.n, sizeof(__u64), cmp_u64);
+	/* No pauses: v is NULL, which qsort may not be given even with n 0. */
+	if (o->stw_gc.n)
+		qsort(o->stw_gc.v, o->stw_gc.n, sizeof(__u64), cmp_u64);
+	if (o->stw_other.n)
+		qsort(o->stw_other.v, o->stw_other.n, sizeof(__u64), cmp_u64);
 	if (o->json) {
 		struct json j;
 

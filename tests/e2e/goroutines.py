@@ -4,13 +4,15 @@
 For every toolchain x build mode, runs tests/workloads/goleak (N short-lived
 goroutines of known lifetime at the line marked SITE:short, M leaked ones
 blocked on a channel receive at SITE:leak, some before the attach) under
-`gopry -j --goroutines --leaks --goroutine-profile`, launched or attached by
-PID (alternating), and compares: per-site created/exited/alive with the
+`gopry -j --leaks --goroutine-profile`, launched (with --goroutines) or
+attached by PID (without: collection is on by default), alternating, and
+compares: per-site created/exited/alive with the
 workload's counters, the alive total with its runtime.NumGoroutine(), the
 lifetimes with its own clock (10%), the top leak suspect, and
 `go tool pprof -top` of the profile, the creating goroutines' site
 (runtime.main) of both sites, leak records during the run (final false) and
-at the end (final true). Also: the probe plan of every case is emulated,
+at the end (final true). Also: the default probe plan of every case has the
+goroutine probes, emulated, and --no-goroutines leaves them out;
 attaching during heavy goroutine churn harms nothing, and (per toolchain)
 `--waits` times the parks of goroutines that block on a channel for a known
 time as the workload's own clock does, and --leak-min-age holds suspects back.
