@@ -15,5 +15,5 @@ fi
 tools/fetch-go.sh 1.27
 demo=$(tests/build-go.sh 1.27 default demo)
 [ -x .output/gopry ] || { echo "demo: .output/gopry is missing (run make all)" >&2; exit 1; }
-echo "demo: tracing $demo for 12 seconds" >&2
-exec .output/gopry -d 12 -- "$demo" -d 10
+echo "demo: tracing $demo for 12 seconds (a leak suspect is planted at demo/main.go's DEMO:leak)" >&2
+exec .output/gopry -d 12 --leaks -- "$demo" -d 10
