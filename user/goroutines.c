@@ -268,6 +268,7 @@ static void on_walk_g(void *ctx, const struct gsite_g *g)
 static int walk(struct gstate *st)
 {
 	bool initial = st->need_initial;
+	__u64 t0;
 	int err;
 
 	if (!st->inventory)
@@ -286,7 +287,8 @@ static int walk(struct gstate *st)
 			ilog("reading the target's goroutine list (%llu entries)...",
 			     (unsigned long long)n);
 	}
-	gsites__walk_begin(st->sites, mono_ns(), initial);
+	t0 = mono_ns();
+	gsites__walk_begin(st->sites, t0, initial);
 	err = ginventory__walk(st->target, &st->plan->layout, st->bias, on_walk_g, st,
 			       &st->last_walk);
 	/* A walk with many skipped entries cannot tell a goroutine is gone. */
@@ -297,11 +299,11 @@ static int walk(struct gstate *st)
 		vlog("goroutine list walk failed: %s", strerror(-err));
 	} else {
 		st->need_initial = false;
-		vlog("goroutine walk: %llu entries, %llu alive, %llu dead, %llu torn, %llu invalid",
-		     (unsigned long long)st->last_walk.allglen,
+		vlog("goroutine walk: %llu entries, %llu alive, %llu dead, %llu torn, %llu invalid, "
+		     "%.1f ms", (unsigned long long)st->last_walk.allglen,
 		     (unsigned long long)st->last_walk.alive, (unsigned long long)st->last_walk.dead,
 		     (unsigned long long)st->last_walk.torn,
-		     (unsigned long long)st->last_walk.invalid);
+		     (unsigned long long)st->last_walk.invalid, (mono_ns() - t0) / 1e6);
 	}
 	return err;
 }

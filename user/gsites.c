@@ -636,6 +636,12 @@ void gsites__walk_seen(struct gsites *s, const struct gsite_g *g)
 	if (e) {
 		note_state(e, g, s->walk_ts);
 		e->last_walk = s->walk;
+		/*
+		 * Same g as known: its reference was set then and still names
+		 * this goroutine (a g holds no other until this one ends).
+		 */
+		if (e->g == g->g)
+			return;
 		if (!e->g)
 			e->g = g->g;
 		set_ref(s, g->g, g->goid, s->walk_ts);
