@@ -59,6 +59,7 @@
 #include "ginventory.h"
 #include "gobin.h"
 #include "goroutines.h"
+#include "output.h"
 #include "gsites.h"
 #include "json.h"
 #include "log.h"
@@ -83,6 +84,7 @@ struct gstate {
 	struct gobin *gb;
 	const struct probe_plan *plan;
 	const struct target *target;
+	struct output *out; /* for a warning record */
 	struct gsites *sites;
 	struct waitreasons *wr;
 	bool json;
@@ -273,6 +275,9 @@ static int walk(struct gstate *st)
 
 	if (!st->inventory)
 		return -ENOTSUP;
+	/* After an exec the same addresses may hold the next program's goroutines. */
+	if (!target__same_image(st->target))
+		return -ESRCH;
 	if (!st->have_bias) {
 		if (target__load_bias(st->target, st->gb, &st->bias))
 			return -EAGAIN;
@@ -295,7 +300,21 @@ static int walk(struct gstate *st)
 	gsites__walk_end(st->sites, !err && st->last_walk.torn * 10 <= st->last_walk.allglen,
 			 st->leak_min_age_ns);
 	if (err) {
-		st->walk_failures++;
+		/*
+		 * Said once, on stderr and as a record: without walks the
+		 * goroutines older than the attach and all wait states are
+		 * missing. A target gone (ESRCH, or exec'd during the walk) is
+		 * not news.
+		 */
+		if (!st->walk_failures++ && err != -ESRCH && target__same_image(st->target)) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "cannot read the goroutine list (runtime.allgs): "
+				 "%s; goroutines older than the attach and wait states are missing",
+				 strerror(-err));
+			wlog("%s", msg);
+			output__warning(st->out, msg);
+		}
 		vlog("goroutine list walk failed: %s", strerror(-err));
 	} else {
 		st->need_initial = false;
@@ -318,6 +337,7 @@ static int goroutines_start(void **state, const struct collector_ctx *ctx)
 	st->gb = ctx->gb;
 	st->plan = ctx->plan;
 	st->target = ctx->target;
+	st->out = ctx->out;
 	st->json = ctx->json;
 	st->pid = ctx->pid;
 	st->start_ns = mono_ns();

@@ -250,10 +250,20 @@ bool target__alive(struct target *t, bool *execd)
 		return true;
 	}
 	if (st.st_dev != t->dev || st.st_ino != t->ino || image_replaced(t)) {
-		*execd = true;
+		*execd = t->execd = true;
 		return false;
 	}
 	return true;
+}
+
+bool target__same_image(const struct target *t)
+{
+	char b;
+
+	if (t->exited || t->execd)
+		return false;
+	/* /proc/PID/mem opened before an exec reads nothing after it. */
+	return t->mem_fd < 0 || pread(t->mem_fd, &b, 1, (off_t)t->mem_addr) == 1;
 }
 
 int target__load_bias(const struct target *t, const struct gobin *gb, __u64 *bias)

@@ -15,6 +15,7 @@ struct target {
 	bool launched;       /* started by us with -- CMD */
 	int release_fd;      /* write end of the pipe the launched child waits on */
 	bool exited;
+	bool execd;          /* target__alive saw it exec another image */
 	int exit_status;     /* wait status of a launched child */
 	char path[PATH_MAX]; /* the binary to probe */
 	char name[PATH_MAX]; /* what to call it in messages */
@@ -35,6 +36,13 @@ int target__release(struct target *t);
 void target__abort(struct target *t);
 /* False once the process exited or exec'd another binary; reaps launched children. */
 bool target__alive(struct target *t, bool *execd);
+/*
+ * Whether the image gopry probes is still the process's: false once it
+ * exited or exec'd (seen now, or earlier by target__alive). Reads of its
+ * memory (target__read) go to whatever image the PID has now, so a reader
+ * that must not mix images asks before and after.
+ */
+bool target__same_image(const struct target *t);
 /* Load bias of a PIE (0 otherwise) from /proc/PID/maps. */
 int target__load_bias(const struct target *t, const struct gobin *gb, __u64 *bias);
 int target__read(const struct target *t, __u64 addr, void *buf, size_t len);

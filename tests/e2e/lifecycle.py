@@ -58,6 +58,12 @@ def check_ended(what, rc, out, err, pid, exec_warning):
         return f"{what}: exec not reported (warning record {bool(warned)}, stderr {said})"
     if not exec_warning and (warned or said):
         return f"{what}: an exec was reported but none happened: {tail(err)!r}"
+    # A walk of the goroutine list after the exit or exec would read a dead
+    # process or the next program's memory (same addresses on a self-exec).
+    walked = [r["message"] for r in recs if r["type"] == "warning" and
+              "goroutine list" in r.get("message", "")]
+    if walked:
+        return f"{what}: {walked[0]}"
     return None
 
 
