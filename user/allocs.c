@@ -257,6 +257,8 @@ static int write_rate(struct allocs *a, long rate)
 	struct iovec local = { &v, sizeof(v) };
 	struct iovec remote = { (void *)(uintptr_t)a->rate_addr, sizeof(v) };
 
+	if (!target__same_image(a->t))
+		return -ESRCH;
 	if (process_vm_writev(a->t->pid, &local, 1, &remote, 1, 0) != sizeof(v))
 		return -errno;
 	return 0;

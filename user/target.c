@@ -307,7 +307,12 @@ int target__load_bias(const struct target *t, const struct gobin *gb, __u64 *bia
 int target__read(const struct target *t, __u64 addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+	ssize_t n;
+
+	/* The PID's memory is another program's now (and writes would go there too). */
+	if (t->execd)
+		return -ESRCH;
+	n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
 
 	if (n < 0)
 		return -errno;
@@ -320,6 +325,8 @@ int target__readv(const struct target *t, const __u64 *addrs, size_t n, size_t l
 	enum { BATCH = 1024 };
 	struct iovec local[BATCH], remote[BATCH];
 
+	if (t->execd)
+		return -ESRCH;
 	for (size_t i = 0; i < n; i += BATCH) {
 		size_t k = n - i < BATCH ? n - i : BATCH;
 		ssize_t got;

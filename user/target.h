@@ -45,6 +45,7 @@ bool target__alive(struct target *t, bool *execd);
 bool target__same_image(const struct target *t);
 /* Load bias of a PIE (0 otherwise) from /proc/PID/maps. */
 int target__load_bias(const struct target *t, const struct gobin *gb, __u64 *bias);
+/* -ESRCH once target__alive saw an exec: the memory is another program's. */
 int target__read(const struct target *t, __u64 addr, void *buf, size_t len);
 /*
  * Read n regions of len bytes at addrs[] into buf (n * len bytes) with as
