@@ -321,26 +321,46 @@ int target__read(const struct target *t, __u64 addr, void *buf, size_t len)
 
 int target__readv(const struct target *t, const __u64 *addrs, size_t n, size_t len, void *buf)
 {
-	/* UIO_MAXIOV is 1024: one syscall reads that many goroutines. */
-	enum { BATCH = 1024 };
-	struct iovec local[BATCH], remote[BATCH];
+	/*
+	 * UIO_MAXIOV is 1024 a side. Regions a short gap apart (goroutines
+	 * made one after another sit side by side in one span) are read as one
+	 * remote run, the gaps into a scratch buffer: the kernel pins each page
+	 * of a run once instead of once per region.
+	 */
+	enum { MAXIOV = 1024, MAXGAP = 512 };
+	struct iovec local[MAXIOV], remote[MAXIOV];
+	static char gap[MAXGAP];
+	size_t i = 0;
 
 	if (t->execd)
 		return -ESRCH;
-	for (size_t i = 0; i < n; i += BATCH) {
-		size_t k = n - i < BATCH ? n - i : BATCH;
+	while (i < n) {
+		size_t nl = 0, nr = 0, want = 0;
 		ssize_t got;
 
-		for (size_t j = 0; j < k; j++) {
-			local[j].iov_base = (char *)buf + (i + j) * len;
-			local[j].iov_len = len;
-			remote[j].iov_base = (void *)(uintptr_t)addrs[i + j];
-			remote[j].iov_len = len;
+		while (i < n && nl + 2 <= MAXIOV) {
+			__u64 end = nr ? (__u64)(uintptr_t)remote[nr - 1].iov_base +
+						 remote[nr - 1].iov_len : 0;
+
+			if (nr && addrs[i] >= end && addrs[i] - end <= MAXGAP) {
+				if (addrs[i] > end) {
+					local[nl++] = (struct iovec){ gap, addrs[i] - end };
+					want += addrs[i] - end;
+				}
+				remote[nr - 1].iov_len += addrs[i] + len - end;
+			} else {
+				if (nr == MAXIOV)
+					break;
+				remote[nr++] = (struct iovec){ (void *)(uintptr_t)addrs[i], len };
+			}
+			local[nl++] = (struct iovec){ (char *)buf + i * len, len };
+			want += len;
+			i++;
 		}
-		got = process_vm_readv(t->pid, local, k, remote, k, 0);
+		got = process_vm_readv(t->pid, local, nl, remote, nr, 0);
 		if (got < 0)
 			return -errno;
-		if ((size_t)got != k * len)
+		if ((size_t)got != want)
 			return -EIO;
 	}
 	return 0;
