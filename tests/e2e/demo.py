@@ -27,10 +27,9 @@ def marker_line(tag):
 
 
 def main():
-    if os.geteuid() != 0:
-        ci = os.environ.get("CI") == "true"
-        report("root", "needs root", skip=not ci)
-        return 1 if ci else 0
+    status = gopry_e2e.need_root(report)
+    if status is not None:
+        return status
     line = marker_line("DEMO:leak")
     p = subprocess.run(["bash", os.path.join(TOP, "tools", "demo.sh")], capture_output=True,
                        text=True, timeout=300, stdin=subprocess.DEVNULL)

@@ -458,9 +458,9 @@ def main():
     bad = selftest()
     report("harness-selftest", "; ".join(bad) if bad else None)
 
-    if os.geteuid() != 0:
-        report("root", "not root (CI=true requires root)" if ci else "needs root", skip=not ci)
-        return report.status()
+    status = gopry_e2e.need_root(report)
+    if status is not None:
+        return status
     if not os.access(GOPRY, os.X_OK):
         report("gopry", f"{GOPRY} not built (make all)")
         return 1

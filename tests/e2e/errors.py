@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gopry_e2e import GOPRY, Reporter, build, run_gopry as run  # noqa: E402
+from gopry_e2e import GOPRY, Reporter, build, need_root, run_gopry as run  # noqa: E402
 
 report = Reporter("errors")
 
@@ -61,9 +61,9 @@ def dead_pid():
 
 def main():
     ci = os.environ.get("CI") == "true"
-    if os.geteuid() != 0:
-        report("root", "not root (CI=true requires root)" if ci else "needs root", skip=not ci)
-        return report.status()
+    status = need_root(report)
+    if status is not None:
+        return status
     if not os.access(GOPRY, os.X_OK):
         report("gopry", f"{GOPRY} not built (make all)")
         return 1

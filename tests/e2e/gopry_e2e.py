@@ -47,6 +47,17 @@ class Reporter:
         return 1 if self.failed else 0
 
 
+def need_root(report, name="root"):
+    """None when running as root. Else reports name -- SKIP, or FAIL under
+    CI=true, which must run the real probes -- and returns the exit status
+    the script should end with."""
+    if os.geteuid() == 0:
+        return None
+    ci = os.environ.get("CI") == "true"
+    report(name, "not root (CI=true requires root)" if ci else "needs root", skip=not ci)
+    return report.status()
+
+
 def logger(prefix, enabled=lambda: True):
     """A log function writing "prefix: msg" to stderr while enabled() is true."""
     def log(msg):

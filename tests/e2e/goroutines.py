@@ -331,10 +331,9 @@ def main():
     if set(SITES) != {"short", "leak", "wait"}:
         report("goroutines/sites", f"SITE markers in {SRC}: {SITES}")
         return 1
-    if os.geteuid() != 0:
-        ci = os.environ.get("CI") == "true"
-        report("goroutines/root", "needs root", skip=not ci)
-        return 1 if ci else 0
+    status = gopry_e2e.need_root(report, "goroutines/root")
+    if status is not None:
+        return status
     if not os.access(GOPRY, os.X_OK):
         report("goroutines/gopry", f"{GOPRY} not built")
         return 1

@@ -106,10 +106,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-v", action="store_true")
     VERBOSE = ap.parse_args().v
-    if os.geteuid() != 0:
-        ci = os.environ.get("CI") == "true"
-        report("root", "needs root", skip=not ci)
-        return 1 if ci else 0
+    status = gopry_e2e.need_root(report)
+    if status is not None:
+        return status
     if not os.access(SAN_GOPRY, os.X_OK):
         report("gopry", f"{SAN_GOPRY} not built (make asan)")
         return 1
