@@ -655,8 +655,9 @@ static void text_site(struct gstate *st, const struct gsite *s, __u64 now)
  * --waits) the totals alone per interval and the top sites only at the end.
  * JSON: the whole record either way.
  */
-static void report(struct gstate *st, __u64 now, bool final, bool brief)
+static void report(struct gstate *st, __u64 now, bool final)
 {
+	bool brief = !env.goroutines && !env.waits;
 	__u64 alive, created, exited, salive, screated, sexited;
 	bool sites = st->json || final || !brief;
 	struct gsite **v = NULL;
@@ -805,7 +806,7 @@ static void goroutines_tick(void *state, __u64 now)
 	} else {
 		st->walks_skipped++;
 	}
-	report(st, now, false, !env.goroutines && !env.waits);
+	report(st, now, false);
 	if (env.leaks)
 		report_leaks(st, now, false);
 }
@@ -879,7 +880,7 @@ static void goroutines_finish(void *state, __u64 now)
 
 	/* After the target exited the list is gone: keep what the events said. */
 	walk(st);
-	report(st, now, true, !env.goroutines && !env.waits);
+	report(st, now, true);
 	if (env.leaks)
 		report_leaks(st, now, true);
 	if (env.goroutine_profile)
