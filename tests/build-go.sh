@@ -29,11 +29,18 @@ esac
 # Rebuild only when the workload's sources or this script change.
 sum=$(cat "$0" "$top/tests/workloads/go.mod" "$src"/*.go | sha1sum | cut -c1-12)
 out="$cache/build/$ver/$mode/$wl"
+mkdir -p "$(dirname "$out")" "$cache/gocache/$ver" "$cache/gopath"
+# Test cases run in parallel and ask for the same binary: one builds, the
+# others wait and reuse it. Two builds would each replace the file, and a
+# program started from the first (or a gopry that read it) would then be
+# running or probing an inode the path no longer names: gopry takes that
+# for an exec.
+exec 9>"$out.lock"
+flock 9
 if [ -x "$out" ] && [ "$(cat "$out.sum" 2>/dev/null)" = "$sum" ]; then
 	echo "$out"
 	exit 0
 fi
-mkdir -p "$(dirname "$out")" "$cache/gocache/$ver" "$cache/gopath"
 (
 	cd "$top/tests/workloads"
 	env -u GOFLAGS GOROOT="$goroot" GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off \
